@@ -1,0 +1,1 @@
+"""Throughcare core: the multi-tenant shared case record and the platform around it."""

@@ -1,0 +1,1 @@
+"""Assessments: screening, comprehensive (due in five working days), risk."""

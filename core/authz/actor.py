@@ -1,0 +1,95 @@
+"""The acting member of a tenant, resolved once per request from the URL's tenant slug.
+
+This is the single gate in front of every tenant's case data: a user who is not an
+active member of the tenant gets the same 404 as for a tenant that does not exist.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import msgspec
+from litestar import Request
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.accounts.models import Membership
+from core.errors import not_found
+from core.tenancy.models import Organisation, Tenant
+
+
+class CurrentUser(msgspec.Struct, frozen=True):
+    """Who signed in; put on ``request.user`` by the authentication middleware."""
+
+    id: uuid.UUID
+    username: str
+    display_name: str
+    is_platform_admin: bool
+    token_id: uuid.UUID | None = None  # set when the request came with a bearer token
+
+
+class Actor(msgspec.Struct, frozen=True):
+    user_id: uuid.UUID
+    username: str
+    display_name: str
+    tenant_id: uuid.UUID
+    tenant_slug: str
+    nation: str
+    membership_id: uuid.UUID
+    organisation_id: uuid.UUID
+    organisation_kind: str
+    roles: tuple[str, ...]
+    enabled_plugins: tuple[str, ...]
+
+    def has_role(self, *roles: str) -> bool:
+        return any(role in self.roles for role in roles)
+
+
+async def resolve_actor(session: AsyncSession, user: CurrentUser, tenant_slug: str) -> Actor | None:
+    row = (
+        await session.execute(
+            select(Tenant, Membership, Organisation)
+            .join(Membership, Membership.tenant_id == Tenant.id)
+            .join(
+                Organisation,
+                (Organisation.tenant_id == Membership.tenant_id)
+                & (Organisation.id == Membership.organisation_id),
+            )
+            .where(
+                Tenant.slug == tenant_slug,
+                Tenant.is_active.is_(True),
+                Membership.user_id == user.id,
+                Membership.is_active.is_(True),
+            )
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    tenant, membership, organisation = row
+    return Actor(
+        user_id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        tenant_id=tenant.id,
+        tenant_slug=tenant.slug,
+        nation=tenant.nation,
+        membership_id=membership.id,
+        organisation_id=organisation.id,
+        organisation_kind=organisation.kind,
+        roles=tuple(membership.roles),
+        enabled_plugins=tuple(tenant.plugins),
+    )
+
+
+async def provide_actor(
+    tenant: FromPath[str],
+    request: Request[CurrentUser, Any, Any],
+    db_session: NamedDependency[AsyncSession],
+) -> Actor:
+    actor = await resolve_actor(db_session, request.user, tenant)
+    if actor is None:
+        raise not_found("Partnership")
+    return actor

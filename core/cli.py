@@ -1,0 +1,266 @@
+"""The `throughcare` command: serve, worker, db, tenants, demo, users."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from core.settings import Settings, SettingsError, get_settings
+
+T = TypeVar("T")
+console = Console()
+
+# Fictional data only, and `demo load` refuses production: not a secret.
+DEMO_PASSWORD = "demo-password-1"  # noqa: S105
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _run(fn: Callable[[Any], Awaitable[T]]) -> T:
+    """Run ``fn(session_factory)`` against the configured database, then dispose of it."""
+    from core.db.engine import make_engine, make_session_factory
+
+    async def main() -> T:
+        engine = make_engine(_settings().db)
+        try:
+            return await fn(make_session_factory(engine))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+@click.group()
+def main() -> None:
+    """Throughcare: a multi-agency partnership portal."""
+
+
+@main.command()
+@click.option("--host", default=None, help="Overrides THROUGHCARE_HOST.")
+@click.option("--port", type=int, default=None, help="Overrides THROUGHCARE_PORT.")
+def serve(host: str | None, port: int | None) -> None:
+    """Serve the portal (uvicorn)."""
+    import uvicorn
+
+    settings = _settings()
+    uvicorn.run(
+        "core.app:create_app",
+        factory=True,
+        host=host or settings.server.host,
+        port=port or settings.server.port,
+        log_level=settings.server.log_level.lower(),
+        proxy_headers=True,
+    )
+
+
+@main.command()
+def worker() -> None:
+    """Run the arq job worker (needs THROUGHCARE_REDIS_URL)."""
+    from core.jobs.worker import run_worker
+
+    if not _settings().redis.url:
+        raise click.ClickException(
+            "THROUGHCARE_REDIS_URL is not set: without Redis, jobs run inside `throughcare serve`."
+        )
+    run_worker(_settings())
+
+
+@main.group()
+def db() -> None:
+    """Schema migrations (Alembic)."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Migrate the database up to a revision."""
+    from core.db.migrate import upgrade
+
+    settings = _settings()
+    if settings.db.is_sqlite:
+        settings.paths.var_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.db.url, revision)
+    console.print(f"[green]Database at {revision}.[/green]")
+
+
+@db.command("downgrade")
+@click.option("--revision", default="-1", show_default=True)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def db_downgrade(revision: str, yes: bool) -> None:
+    """Migrate the database down (destroys data in dropped tables)."""
+    from core.db.migrate import downgrade
+
+    if not yes:
+        click.confirm(
+            f"Downgrading to {revision!r} drops tables and their data. Continue?", abort=True
+        )
+    downgrade(_settings().db.url, revision)
+    console.print(f"[yellow]Database downgraded to {revision}.[/yellow]")
+
+
+@main.group()
+def tenants() -> None:
+    """Partnerships declared in tenants/*.toml."""
+
+
+@tenants.command("sync")
+def tenants_sync() -> None:
+    """Create or update partnerships and organisations from the tenant files (idempotent)."""
+    from core.tenancy.services import sync_tenants
+    from core.tenancy.spec import TenantFileError, load_specs
+
+    settings = _settings()
+    try:
+        specs = load_specs(settings.paths.tenants_dir)
+    except TenantFileError as exc:
+        raise click.ClickException(str(exc)) from None
+
+    async def go(factory: Any) -> Any:
+        async with factory() as session:
+            return await sync_tenants(session, specs)
+
+    report = _run(go)
+    for outcome in ("created", "updated", "unchanged"):
+        for slug in getattr(report, outcome):
+            console.print(f"  {slug}: {outcome}")
+
+
+@main.group()
+def demo() -> None:
+    """Synthetic demonstration data."""
+
+
+@demo.command("load")
+@click.option(
+    "--today",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="The demo's 'today' (default: the real date).",
+)
+@click.option("--force", is_flag=True, help="Allow loading in production (never do this).")
+def demo_load(today: Any, force: bool) -> None:
+    """Load the demo partnerships' users and fictional case data (idempotent)."""
+    from core.demo.loader import load_demo
+    from core.tenancy.spec import load_specs
+
+    settings = _settings()
+    if settings.server.environment == "production" and not force:
+        raise click.ClickException("Refusing to load demo data in production.")
+    specs = load_specs(settings.paths.tenants_dir)
+    day = today.date() if today else date.today()
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        async def go(factory: Any) -> Any:
+            return await load_demo(
+                factory, specs, today=day, password=DEMO_PASSWORD, progress=progress
+            )
+
+        report = _run(go)
+    print_demo_logins(report)
+
+
+def print_demo_logins(report: Any) -> None:
+    table = Table(title=f"Demo sign-ins (password for all: {DEMO_PASSWORD})")
+    table.add_column("partnership")
+    table.add_column("username")
+    for tenant in report.tenants:
+        for username in tenant.usernames:
+            table.add_row(tenant.slug, username)
+    console.print(table)
+
+
+@main.group()
+def users() -> None:
+    """User accounts."""
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="Full name shown to colleagues.")
+@click.option("--tenant", help="Partnership slug for the membership.")
+@click.option("--organisation", help="Organisation slug within the partnership.")
+@click.option("--role", "roles", multiple=True, help="Role (repeatable).")
+@click.option("--platform-admin", is_flag=True, help="Runs the platform; sees no case data.")
+@click.password_option(help="Prompted for when not given.")
+def users_create(
+    username: str,
+    display_name: str,
+    tenant: str | None,
+    organisation: str | None,
+    roles: tuple[str, ...],
+    platform_admin: bool,
+    password: str,
+) -> None:
+    """Create a user, optionally a member of one partnership."""
+    from core.accounts.admin import create_member
+
+    if bool(tenant) != bool(organisation) or (tenant and not roles):
+        raise click.UsageError("--tenant, --organisation and at least one --role go together")
+
+    async def go(factory: Any) -> Any:
+        async with factory() as session:
+            return await create_member(
+                session,
+                username,
+                display_name,
+                password,
+                tenant=tenant,
+                organisation=organisation,
+                roles=list(roles),
+                is_platform_admin=platform_admin,
+            )
+
+    try:
+        _run(go)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    console.print(f"[green]Created {username.lower()}.[/green]")
+
+
+@users.command("reset-password")
+@click.argument("username")
+@click.password_option(help="Prompted for when not given.")
+def users_reset_password(username: str, password: str) -> None:
+    """Set a new password; every token the user holds is revoked."""
+    from core.accounts.admin import reset_user_password
+
+    async def go(factory: Any) -> Any:
+        async with factory() as session:
+            return await reset_user_password(session, username, password)
+
+    try:
+        _run(go)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    console.print(f"[green]Password reset for {username.lower()}; tokens revoked.[/green]")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Consent: what the person agreed to share, with whom, for what purpose."""

@@ -1,0 +1,40 @@
+"""Imports every core model so that Base.metadata is complete (for Alembic and tests)."""
+
+from core.accounts.models import ApiToken, Membership, User
+from core.assessments.models import Assessment
+from core.audit.models import AuditEvent
+from core.consents.models import Consent
+from core.db.base import Base
+from core.episodes.models import Episode, PhaseChange
+from core.interventions.models import Intervention
+from core.meetings.models import CaseMeeting, MeetingAction, MeetingAttendee, MeetingItem
+from core.outcomes.models import OutcomeReview
+from core.persons.models import Person
+from core.plans.models import PlanAction, PlanReview, RecoveryPlan
+from core.referrals.models import Referral
+from core.tenancy.models import Organisation, Tenant
+
+__all__ = [
+    "ApiToken",
+    "Assessment",
+    "AuditEvent",
+    "Base",
+    "CaseMeeting",
+    "Consent",
+    "Episode",
+    "Intervention",
+    "MeetingAction",
+    "MeetingAttendee",
+    "MeetingItem",
+    "Membership",
+    "Organisation",
+    "OutcomeReview",
+    "Person",
+    "PhaseChange",
+    "PlanAction",
+    "PlanReview",
+    "RecoveryPlan",
+    "Referral",
+    "Tenant",
+    "User",
+]

@@ -1,0 +1,1 @@
+"""Episodes: one period of support for a person, moving through phases."""

@@ -1,0 +1,1 @@
+"""Interventions: one logged piece of work by one organisation."""

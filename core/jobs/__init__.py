@@ -1,0 +1,1 @@
+"""Background jobs (arq): the worker, and the jobs core itself contributes."""

@@ -1,0 +1,1 @@
+"""Case meetings: the daily Persons of Concern Group, and complex-case meetings."""

@@ -1,0 +1,1 @@
+"""Outcome reviews on the seven Low Moss domains, and distance travelled."""

@@ -1,0 +1,84 @@
+"""Keyset pagination: an opaque cursor holding the last row's sort key."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any, Generic, TypeVar
+
+import msgspec
+from litestar.exceptions import ValidationException
+from sqlalchemy import Select, tuple_
+from sqlalchemy.sql.elements import ColumnElement
+
+T = TypeVar("T")
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+
+class Page(msgspec.Struct, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+def encode_cursor(key: list[Any]) -> str:
+    return base64.urlsafe_b64encode(msgspec.json.encode(key)).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, length: int) -> list[Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key = msgspec.json.decode(raw)
+    except (binascii.Error, ValueError, msgspec.DecodeError):
+        raise ValidationException(
+            detail="Invalid cursor", extra=[{"key": "cursor", "message": "not a cursor"}]
+        ) from None
+    if not isinstance(key, list) or len(key) != length:
+        raise ValidationException(
+            detail="Invalid cursor", extra=[{"key": "cursor", "message": "not a cursor"}]
+        )
+    return key
+
+
+def check_limit(limit: int) -> int:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationException(
+            detail=f"limit must be between 1 and {MAX_LIMIT}",
+            extra=[{"key": "limit", "message": f"must be between 1 and {MAX_LIMIT}"}],
+        )
+    return limit
+
+
+def keyset(
+    stmt: Select[Any],
+    columns: list[ColumnElement[Any]],
+    cursor: str | None,
+    limit: int,
+    *,
+    descending: bool = False,
+    convert: list[Any] | None = None,
+) -> Select[Any]:
+    """Order by ``columns`` and start after the cursor's key. Fetches limit + 1 rows."""
+    check_limit(limit)
+    if cursor:
+        key = decode_cursor(cursor, len(columns))
+        if convert:
+            try:
+                key = [fn(value) if fn else value for fn, value in zip(convert, key, strict=True)]
+            except (TypeError, ValueError):
+                raise ValidationException(
+                    detail="Invalid cursor", extra=[{"key": "cursor", "message": "not a cursor"}]
+                ) from None
+        row = tuple_(*columns)
+        stmt = stmt.where(row < tuple_(*key) if descending else row > tuple_(*key))
+    order = [c.desc() for c in columns] if descending else list(columns)
+    return stmt.order_by(*order).limit(limit + 1)
+
+
+def page_of(rows: list[Any], limit: int, key: Any) -> tuple[list[Any], str | None]:
+    """Split the limit + 1 rows fetched by keyset() into a page and the next cursor."""
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode_cursor(key(rows[-1]))

@@ -1,0 +1,1 @@
+"""People supported by the partnership: identity, where they are, liberation date."""

@@ -1,0 +1,84 @@
+"""/api/v1/t/{tenant}/persons"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from litestar import Controller, get, patch, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.authz.actor import Actor
+from core.hookspecs import hookimpl
+from core.pagination import DEFAULT_LIMIT, Page
+from core.persons.models import Location, Person
+from core.persons.schemas import PersonCreate, PersonOut, PersonSummary, PersonUpdate
+from core.persons.services import PersonService
+
+
+def person_out(person: Person) -> PersonOut:
+    return PersonOut(
+        id=person.id,
+        given_name=person.given_name,
+        family_name=person.family_name,
+        date_of_birth=person.date_of_birth,
+        prison_number=person.prison_number,
+        nhs_number=person.nhs_number,
+        location=person.location,
+        establishment=person.establishment,
+        reception_date=person.reception_date,
+        liberation_date=person.liberation_date,
+        created_at=person.created_at,
+        updated_at=person.updated_at,
+    )
+
+
+async def provide_person_service(
+    db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
+) -> PersonService:
+    return PersonService(db_session, actor)
+
+
+class PersonController(Controller):
+    path = "/api/v1/t/{tenant:str}/persons"
+    tags = ["persons"]
+    dependencies = {"service": Provide(provide_person_service)}
+
+    @get("/", summary="The caseload: search by name or prison number, keyset-paginated")
+    async def list_persons(
+        self,
+        service: NamedDependency[PersonService],
+        q: Annotated[str | None, QueryParameter(max_length=100)] = None,
+        location: FromQuery[Location | None] = None,
+        limit: FromQuery[int] = DEFAULT_LIMIT,
+        cursor: Annotated[str | None, QueryParameter(max_length=500)] = None,
+    ) -> Page[PersonSummary]:
+        return await service.list(q=q, location=location, limit=limit, cursor=cursor)
+
+    @post("/", summary="Add a person")
+    async def create_person(
+        self, service: NamedDependency[PersonService], data: JSONBody[PersonCreate]
+    ) -> PersonOut:
+        return person_out(await service.create(data))
+
+    @get("/{person_id:uuid}", summary="One person's record (audited)")
+    async def get_person(
+        self, service: NamedDependency[PersonService], person_id: FromPath[uuid.UUID]
+    ) -> PersonOut:
+        return person_out(await service.get(person_id))
+
+    @patch("/{person_id:uuid}", summary="Change a person's details, e.g. the liberation date")
+    async def update_person(
+        self,
+        service: NamedDependency[PersonService],
+        person_id: FromPath[uuid.UUID],
+        data: JSONBody[PersonUpdate],
+    ) -> PersonOut:
+        return person_out(await service.update(person_id, data))
+
+
+@hookimpl
+def register_routes() -> list[Any]:
+    return [PersonController]

@@ -1,0 +1,183 @@
+"""People: the caseload list, the audited single read, create and update."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+import msgspec
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.audit.services import record
+from core.authz.actor import Actor
+from core.errors import Conflict, RuleViolation, not_found
+from core.pagination import Page, keyset, page_of
+from core.persons.models import Location, Person
+from core.persons.schemas import (
+    PersonCreate,
+    PersonSummary,
+    PersonUpdate,
+    clean_name,
+    nhs_number_valid,
+)
+
+
+def sort_name(family_name: str, given_name: str) -> str:
+    return f"{family_name} {given_name}".lower()
+
+
+def like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def get_person_row(session: AsyncSession, actor: Actor, person_id: uuid.UUID) -> Person:
+    """The person in the actor's tenant, or the same 404 whether absent or elsewhere."""
+    person = await session.get(Person, (actor.tenant_id, person_id))
+    if person is None:
+        raise not_found("Person")
+    return person
+
+
+def summary(person: Person) -> PersonSummary:
+    return PersonSummary(
+        id=person.id,
+        given_name=person.given_name,
+        family_name=person.family_name,
+        date_of_birth=person.date_of_birth,
+        prison_number=person.prison_number,
+        location=person.location,
+        liberation_date=person.liberation_date,
+    )
+
+
+class PersonService:
+    def __init__(self, session: AsyncSession, actor: Actor) -> None:
+        self.session = session
+        self.actor = actor
+
+    async def list(
+        self,
+        *,
+        q: str | None,
+        location: Location | None,
+        limit: int,
+        cursor: str | None,
+    ) -> Page[PersonSummary]:
+        stmt = select(Person).where(Person.tenant_id == self.actor.tenant_id)
+        if q and q.strip():
+            term = like_escape(q.strip().lower())
+            stmt = stmt.where(
+                or_(
+                    Person.sort_name.like(f"%{term}%", escape="\\"),
+                    Person.prison_number.like(f"{like_escape(q.strip().upper())}%", escape="\\"),
+                )
+            )
+        if location is not None:
+            stmt = stmt.where(Person.location == location)
+        stmt = keyset(stmt, [Person.sort_name, Person.id], cursor, limit, convert=[None, uuid.UUID])
+        rows = list((await self.session.scalars(stmt)).all())
+        rows, next_cursor = page_of(rows, limit, lambda p: [p.sort_name, str(p.id)])
+        record(
+            self.session,
+            self.actor,
+            "list",
+            "person",
+            detail={"q": q, "location": location, "returned": len(rows)},
+        )
+        await self.session.commit()
+        return Page(items=[summary(p) for p in rows], next_cursor=next_cursor)
+
+    async def get(self, person_id: uuid.UUID) -> Person:
+        person = await get_person_row(self.session, self.actor, person_id)
+        record(self.session, self.actor, "read", "person", person.id, person_id=person.id)
+        await self.session.commit()
+        return person
+
+    async def create(self, data: PersonCreate) -> Person:
+        values = msgspec.structs.asdict(data)
+        values["given_name"] = clean_name(data.given_name)
+        values["family_name"] = clean_name(data.family_name)
+        if values["prison_number"]:
+            values["prison_number"] = values["prison_number"].upper()
+        await self._check(values, None)
+        person = Person(
+            tenant_id=self.actor.tenant_id,
+            sort_name=sort_name(values["family_name"], values["given_name"]),
+            **values,
+        )
+        self.session.add(person)
+        await self.session.flush()
+        record(self.session, self.actor, "create", "person", person.id, person_id=person.id)
+        await self.session.commit()
+        return person
+
+    async def update(self, person_id: uuid.UUID, data: PersonUpdate) -> Person:
+        person = await get_person_row(self.session, self.actor, person_id)
+        changes = {
+            name: value
+            for name, value in msgspec.structs.asdict(data).items()
+            if value is not msgspec.UNSET
+        }
+        for name in ("given_name", "family_name"):
+            if name in changes:
+                changes[name] = clean_name(changes[name])
+        if changes.get("prison_number"):
+            changes["prison_number"] = changes["prison_number"].upper()
+        merged = {
+            f.name: getattr(person, f.name) for f in msgspec.structs.fields(PersonCreate)
+        } | changes
+        await self._check(merged, person.id)
+        for name, value in changes.items():
+            setattr(person, name, value)
+        person.sort_name = sort_name(person.family_name, person.given_name)
+        record(
+            self.session,
+            self.actor,
+            "update",
+            "person",
+            person.id,
+            person_id=person.id,
+            detail={"fields": sorted(changes)},
+        )
+        await self.session.commit()
+        return person
+
+    async def _check(self, values: dict[str, Any], person_id: uuid.UUID | None) -> None:
+        today = date.today()
+        dob: date = values["date_of_birth"]
+        if dob > today or dob.year < 1900:
+            raise RuleViolation(
+                "Date of birth must be a past date after 1900", field="date_of_birth"
+            )
+        reception, liberation = values.get("reception_date"), values.get("liberation_date")
+        if reception and reception > today:
+            raise RuleViolation("Reception date cannot be in the future", field="reception_date")
+        if reception and reception < dob:
+            raise RuleViolation(
+                "Reception date is before the date of birth", field="reception_date"
+            )
+        if reception and liberation and liberation < reception:
+            raise RuleViolation(
+                "Liberation date cannot be before the reception date", field="liberation_date"
+            )
+        nhs = values.get("nhs_number")
+        if nhs and not nhs_number_valid(nhs):
+            raise RuleViolation(
+                "NHS/CHI number fails its check digit; please check it", field="nhs_number"
+            )
+        prison_number = values.get("prison_number")
+        if prison_number:
+            clash = await self.session.scalar(
+                select(Person.id).where(
+                    Person.tenant_id == self.actor.tenant_id,
+                    Person.prison_number == prison_number,
+                    Person.id != person_id if person_id else True,
+                )
+            )
+            if clash:
+                raise Conflict(
+                    detail="Another person already has this prison number",
+                    extra=[{"key": "prison_number", "message": "already in use"}],
+                )

@@ -1,0 +1,1 @@
+"""Recovery plans: goals, actions with owners, the contingency plan, reviews, handover."""

@@ -1,0 +1,1 @@
+"""Referrals: where a person came from, and what was offered."""

@@ -1,0 +1,122 @@
+"""Everything the app is wired with, in one Litestar plugin; create_app() stays tiny."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pluggy
+from litestar import Litestar, get
+from litestar.config.app import AppConfig
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.exceptions import ServiceUnavailableException
+from litestar.logging import LoggingConfig
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.session.server_side import ServerSideSessionConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.plugins import InitPluginProtocol
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.stores.file import FileStore
+from litestar.stores.memory import MemoryStore
+from litestar.stores.redis import RedisStore
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.accounts.middleware import AuthenticationMiddleware
+from core.authz.actor import provide_actor
+from core.db.engine import make_engine, make_session_factory
+from core.db.session import provide_db_session
+from core.errors import internal_error_handler
+from core.request_id import RequestIdMiddleware
+from core.settings import Settings
+from core.vocabulary import intervention_kinds, sharing_categories
+
+PUBLIC_PATHS = ["^/health$", "^/schema", "^/api/v1/auth/login$"]
+
+
+@get("/health", exclude_from_auth=True, summary="200 when the database answers", tags=["ops"])
+async def health(db_session: NamedDependency[AsyncSession]) -> dict[str, str]:
+    try:
+        await db_session.execute(text("SELECT 1"))
+    except Exception as exc:
+        raise ServiceUnavailableException("Database unavailable") from exc
+    return {"status": "ok"}
+
+
+class ThroughcarePlugin(InitPluginProtocol):
+    def __init__(self, settings: Settings, pm: pluggy.PluginManager) -> None:
+        self.settings = settings
+        self.pm = pm
+
+    @asynccontextmanager
+    async def lifespan(self, app: Litestar) -> AsyncGenerator[None, None]:
+        engine = make_engine(self.settings.db)
+        app.state.engine = engine
+        app.state.session_factory = make_session_factory(engine)
+        try:
+            yield
+        finally:
+            # Per-app engine, disposed here: test apps built per test leak no connections.
+            await engine.dispose()
+
+    def _stores(self) -> dict[str, Any]:
+        if self.settings.redis.url:
+            redis = RedisStore.with_client(url=self.settings.redis.url)
+            return {
+                "sessions": redis.with_namespace("sessions"),
+                "rate_limit": redis.with_namespace("rate_limit"),
+            }
+        sessions_dir = self.settings.paths.var_dir / "sessions"
+        sessions_dir.mkdir(parents=True, exist_ok=True)
+        return {"sessions": FileStore(sessions_dir), "rate_limit": MemoryStore()}
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        security = self.settings.security
+        production = self.settings.server.environment == "production"
+        sessions = ServerSideSessionConfig(
+            max_age=security.session_idle_minutes * 60,
+            renew_on_access=True,  # idle timeout; the absolute one is checked on sign-in age
+            samesite="strict",
+            secure=production,
+            httponly=True,
+            key="throughcare_session",
+        )
+        routes: list[Any] = [health]
+        for answer in self.pm.hook.register_routes():
+            routes.extend(answer)
+
+        app_config.route_handlers.extend(routes)
+        app_config.lifespan.append(self.lifespan)
+        app_config.state = State(
+            {
+                "settings": self.settings,
+                "plugin_manager": self.pm,
+                "sharing_categories": sharing_categories(self.pm),
+                "intervention_kinds": intervention_kinds(self.pm),
+            }
+        )
+        app_config.stores = self._stores()
+        app_config.dependencies.update(
+            {
+                "db_session": Provide(provide_db_session),
+                "actor": Provide(provide_actor),
+            }
+        )
+        app_config.middleware[:0] = [
+            RequestIdMiddleware(),
+            sessions.middleware,
+            DefineMiddleware(AuthenticationMiddleware, exclude=PUBLIC_PATHS),
+        ]
+        app_config.exception_handlers[HTTP_500_INTERNAL_SERVER_ERROR] = internal_error_handler
+        app_config.openapi_config = OpenAPIConfig(
+            title="Throughcare API", version="1", path="/schema"
+        )
+        app_config.logging_config = LoggingConfig(
+            root={"level": self.settings.server.log_level, "handlers": ["queue_listener"]},
+            loggers={"casbin": {"level": "WARNING"}},
+            log_exceptions="debug",
+        )
+        app_config.debug = False
+        return app_config

@@ -1,0 +1,161 @@
+"""All configuration, read once from the environment into typed sections.
+
+Every variable is named ``THROUGHCARE_*``; ``deploy/CONFIGURATION.md`` lists them.
+A wrong value stops start-up with a message naming the variable, never a traceback
+from deep inside a driver.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(RuntimeError):
+    """Raised at start-up when an environment variable holds an unusable value."""
+
+
+class DatabaseSettings(msgspec.Struct, frozen=True):
+    url: str
+    echo: bool = False
+    pool_size: int = 10
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+
+class RedisSettings(msgspec.Struct, frozen=True):
+    # None means no Redis: jobs run in-process and sessions live on disk.
+    url: str | None = None
+
+
+class SecuritySettings(msgspec.Struct, frozen=True):
+    secret_key: str
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 10
+    token_days: int = 30
+    login_max_failures: int = 5
+    login_lockout_seconds: int = 60
+    max_body_bytes: int = 1_048_576
+
+
+class ServerSettings(msgspec.Struct, frozen=True):
+    host: str = "127.0.0.1"
+    port: int = 8000
+    environment: Literal["development", "test", "production"] = "development"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class PathSettings(msgspec.Struct, frozen=True):
+    var_dir: Path
+    tenants_dir: Path
+    policies_dir: Path
+
+
+class Settings(msgspec.Struct, frozen=True):
+    db: DatabaseSettings
+    redis: RedisSettings
+    security: SecuritySettings
+    server: ServerSettings
+    paths: PathSettings
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _int(name: str, default: int, minimum: int = 1) -> int:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = _env(name, default) or default
+    if value not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+    return value
+
+
+def _secret_key(var_dir: Path, environment: str) -> str:
+    key = _env("THROUGHCARE_SECRET_KEY")
+    if key is not None:
+        if len(key) < 32:
+            raise SettingsError("THROUGHCARE_SECRET_KEY must be at least 32 characters long")
+        return key
+    if environment == "production":
+        raise SettingsError("THROUGHCARE_SECRET_KEY must be set in production")
+    # Embedded default: generate once into var/ (git-ignored) so restarts keep sessions.
+    key_file = var_dir / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def load_settings() -> Settings:
+    """Build settings from the environment; raises SettingsError naming the variable."""
+    var_dir = Path(_env("THROUGHCARE_VAR_DIR", str(PROJECT_ROOT / "var")) or "var").resolve()
+    environment = _choice("THROUGHCARE_ENV", "development", ("development", "test", "production"))
+    db_url = _env("THROUGHCARE_DATABASE_URL", f"sqlite+aiosqlite:///{var_dir / 'throughcare.db'}")
+    assert db_url is not None
+    if not db_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise SettingsError(
+            "THROUGHCARE_DATABASE_URL must start with sqlite+aiosqlite:// or "
+            f"postgresql+asyncpg://; got {db_url.split('://')[0]!r}"
+        )
+    redis_url = _env("THROUGHCARE_REDIS_URL")
+    if redis_url is not None and not redis_url.startswith(("redis://", "rediss://")):
+        raise SettingsError("THROUGHCARE_REDIS_URL must start with redis:// or rediss://")
+    tenants_dir = Path(_env("THROUGHCARE_TENANTS_DIR", str(PROJECT_ROOT / "tenants")) or "")
+    policies_dir = Path(_env("THROUGHCARE_POLICIES_DIR", str(PROJECT_ROOT / "policies")) or "")
+    return Settings(
+        db=DatabaseSettings(
+            url=db_url,
+            echo=_env("THROUGHCARE_DATABASE_ECHO", "false") == "true",
+            pool_size=_int("THROUGHCARE_DATABASE_POOL_SIZE", 10),
+        ),
+        redis=RedisSettings(url=redis_url),
+        security=SecuritySettings(
+            secret_key=_secret_key(var_dir, environment),
+            session_idle_minutes=_int("THROUGHCARE_SESSION_IDLE_MINUTES", 30),
+            session_absolute_hours=_int("THROUGHCARE_SESSION_ABSOLUTE_HOURS", 10),
+            token_days=_int("THROUGHCARE_TOKEN_DAYS", 30),
+            login_max_failures=_int("THROUGHCARE_LOGIN_MAX_FAILURES", 5),
+            login_lockout_seconds=_int("THROUGHCARE_LOGIN_LOCKOUT_SECONDS", 60),
+            max_body_bytes=_int("THROUGHCARE_MAX_BODY_BYTES", 1_048_576, minimum=1024),
+        ),
+        server=ServerSettings(
+            host=_env("THROUGHCARE_HOST", "127.0.0.1") or "127.0.0.1",
+            port=_int("THROUGHCARE_PORT", 8000),
+            environment=environment,  # type: ignore[arg-type]
+            log_level=_choice(  # type: ignore[arg-type]
+                "THROUGHCARE_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")
+            ),
+        ),
+        paths=PathSettings(var_dir=var_dir, tenants_dir=tenants_dir, policies_dir=policies_dir),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

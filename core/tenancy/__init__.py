@@ -1,0 +1,1 @@
+"""Tenants (partnerships) and their organisations, loaded from tenants/*.toml."""

@@ -1,0 +1,1 @@
+"""Partner services as pluggy plugins (housing, family support, peer mentoring, harm reduction)."""
