@@ -7,9 +7,21 @@ hook here has no docstring.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pluggy
+
+from core.hooktypes import (
+    ChecklistItem,
+    DemoContext,
+    DomainEvent,
+    JobRequest,
+    NavItem,
+    PersonPanel,
+    ReportMetric,
+    Schedule,
+)
 
 hookspec = pluggy.HookspecMarker("throughcare")
 hookimpl = pluggy.HookimplMarker("throughcare")
@@ -50,4 +62,103 @@ def register_jobs() -> list[Any]:
     ``ctx["session_factory"]`` opens a database session and ``ctx["settings"]`` holds the
     settings. Jobs must be idempotent: arq may run a job more than once. All answers are
     concatenated; two jobs with the same name are a start-up error.
+    """
+
+
+@hookspec
+def register_schedules() -> list[Schedule]:
+    """Called when the worker (or the in-process scheduler) starts.
+
+    Return :class:`core.hooktypes.Schedule` items naming jobs from ``register_jobs``.
+    Each scheduled job is called once per active tenant that has the contributing
+    plugin enabled, with ``tenant_id`` as its keyword argument. All answers are
+    concatenated.
+    """
+
+
+@hookspec
+def on_domain_event(event: DomainEvent) -> list[JobRequest]:
+    """Called in the transaction of a change, once per event, for the event's tenant only.
+
+    ``event`` is a :class:`core.hooktypes.DomainEvent` (referral created, liberation
+    date set or changed, person released, episode closed, consent withdrawn, drug test
+    recorded). Return :class:`core.hooktypes.JobRequest` items: core writes them to the
+    outbox in the same transaction, and the worker runs them. Never touch the database
+    here; a reaction's effect belongs in its job, which must be idempotent. Only plugins
+    enabled for the event's tenant are asked. All answers are concatenated.
+    """
+
+
+@hookspec
+def register_navigation() -> list[NavItem]:
+    """Called when a page is rendered for a tenant with this plugin enabled.
+
+    Return :class:`core.hooktypes.NavItem` links for the portal's navigation. All
+    answers are concatenated and sorted by ``order``.
+    """
+
+
+@hookspec
+def register_person_panels() -> list[PersonPanel]:
+    """Called when a person's record page is built, for a tenant with this plugin on.
+
+    Return :class:`core.hooktypes.PersonPanel` sections. A panel whose category the
+    viewer may not read is replaced by the page's plain "not shared" notice; its
+    ``load`` is not called. A panel whose ``load`` raises is shown as unavailable, and
+    the rest of the page still renders. All answers are concatenated.
+    """
+
+
+@hookspec
+def release_checklist(person_id: Any, liberation_date: Any) -> list[ChecklistItem]:
+    """Called when a person's release checklist is built (pre-liberation planning).
+
+    Return :class:`core.hooktypes.ChecklistItem` lines for this person; core shows only
+    the lines whose category the viewer may read. Must not write. All answers are
+    concatenated.
+    """
+
+
+@hookspec
+def register_report_metrics() -> list[ReportMetric]:
+    """Called when a tenant's reports are built. Return :class:`core.hooktypes.ReportMetric`.
+
+    Counts are suppressed below five like every other figure. All answers concatenated.
+    """
+
+
+@hookspec
+def register_demo_loaders() -> list[Callable[[DemoContext], Awaitable[None]]]:
+    """Called by ``throughcare demo load`` after core's demo data, per tenant with the
+    plugin enabled. Return ``async (DemoContext) -> None`` callables that add the
+    plugin's demo rows through ``ctx.session`` (core commits). All answers concatenated.
+    """
+
+
+@hookspec
+def register_protocol_lines(tenant_slug: str) -> list[str]:
+    """Called when a tenant's protocol is seeded from its template.
+
+    Return Casbin policy lines (``p, r:housing_officer, <tenant>, housing, write,
+    partnership, no_consent``) for the plugin's categories, with ``tenant_slug`` as the
+    domain. Only plugins enabled for the tenant are asked; lines naming a category the
+    plugin did not register are refused. All answers are concatenated.
+    """
+
+
+@hookspec
+def register_migration_locations() -> list[str]:
+    """Called when Alembic is configured. Return directories of the plugin's own migrations.
+
+    A plugin's migrations form their own Alembic branch (``branch_labels`` = the plugin's
+    name, ``depends_on`` the core revision it needs); its tables carry ``tenant_id`` like
+    core's. All answers are concatenated.
+    """
+
+
+@hookspec
+def register_models() -> list[Any]:
+    """Called when the metadata is assembled (Alembic, tests). Return the plugin's model
+    classes, declared on ``core.db.base.Base``, so that core's model/migration comparison
+    sees them. All answers are concatenated.
     """

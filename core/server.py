@@ -25,7 +25,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts.middleware import AuthenticationMiddleware
+from core.authz.access import provide_access
 from core.authz.actor import provide_actor
+from core.authz.enforcer import PolicyStore
+from core.authz.watcher import watcher_lifespan
 from core.db.engine import make_engine, make_session_factory
 from core.db.session import provide_db_session
 from core.errors import internal_error_handler
@@ -89,12 +92,15 @@ class ThroughcarePlugin(InitPluginProtocol):
 
         app_config.route_handlers.extend(routes)
         app_config.lifespan.append(self.lifespan)
+        app_config.lifespan.append(watcher_lifespan)
         app_config.state = State(
             {
                 "settings": self.settings,
                 "plugin_manager": self.pm,
                 "sharing_categories": sharing_categories(self.pm),
                 "intervention_kinds": intervention_kinds(self.pm),
+                # One policy store per process: each tenant's enforcer, reloaded on change.
+                "policies": PolicyStore(self.settings.paths.policies_dir / "model.conf"),
             }
         )
         app_config.stores = self._stores()
@@ -102,6 +108,7 @@ class ThroughcarePlugin(InitPluginProtocol):
             {
                 "db_session": Provide(provide_db_session),
                 "actor": Provide(provide_actor),
+                "access": Provide(provide_access),
             }
         )
         app_config.middleware[:0] = [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pluggy
 
 from core.hookspecs import hookimpl
@@ -67,3 +69,27 @@ def intervention_kinds(pm: pluggy.PluginManager) -> dict[str, str]:
                 )
             kinds[kind] = category
     return kinds
+
+
+def tenant_categories(pm: pluggy.PluginManager, enabled_plugins: Iterable[str]) -> list[str]:
+    """The categories of one tenant: core's plus those of the plugins it has switched on."""
+    from core.plugins import tenant_hook
+
+    seen: dict[str, None] = {}
+    for answer in tenant_hook(pm, "register_sharing_categories", enabled_plugins)():
+        seen.update(dict.fromkeys(answer))
+    return list(seen)
+
+
+# The sharing category of each kind of core record; interventions and assessments
+# carry their own category on the row (from the intervention kind or assessment kind).
+RECORD_CATEGORIES: dict[str, str] = {
+    "person.identity": "identity",  # name, date of birth, prison and NHS/CHI numbers
+    "person.custody": "custody",  # where they are, establishment, reception, liberation
+    "referral": "case_notes",
+    "episode": "case_notes",
+    "consent": "case_notes",
+    "recovery_plan": "substance_use",
+    "outcome_review": "case_notes",
+    "meeting_item": "case_notes",
+}

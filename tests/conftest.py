@@ -43,12 +43,14 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pg_template() -> str | None:
+def pg_template() -> Iterator[str | None]:
     if databases.PG_URL is None:
-        return None
+        yield None
+        return
     databases.check_postgres(databases.PG_URL)
     databases.make_pg_template(databases.PG_URL)
-    return databases.PG_URL
+    yield databases.PG_URL
+    databases.drop_pg(databases.PG_URL, databases.TEMPLATE)
 
 
 @pytest.fixture(params=databases.BACKENDS)

@@ -17,7 +17,8 @@ from core.db.migrate import upgrade
 
 PG_URL = os.environ.get("THROUGHCARE_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
-TEMPLATE = "throughcare_template"
+# One template per test process: two suites running at once never drop each other's.
+TEMPLATE = f"throughcare_template_{os.getpid()}"
 
 
 def _dsn(url: str, database: str) -> str:

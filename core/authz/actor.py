@@ -43,6 +43,8 @@ class Actor(msgspec.Struct, frozen=True):
     organisation_kind: str
     roles: tuple[str, ...]
     enabled_plugins: tuple[str, ...]
+    # The tenant's live protocol version, read with the membership on every request.
+    policy_version: int = 0
 
     def has_role(self, *roles: str) -> bool:
         return any(role in self.roles for role in roles)
@@ -81,6 +83,7 @@ async def resolve_actor(session: AsyncSession, user: CurrentUser, tenant_slug: s
         organisation_kind=organisation.kind,
         roles=tuple(membership.roles),
         enabled_plugins=tuple(tenant.plugins),
+        policy_version=tenant.policy_version,
     )
 
 

@@ -11,7 +11,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.authz.actor import Actor
+from core.authz.access import Access
 from core.consents.schemas import ConsentCreate, ConsentOut, ConsentWithdraw
 from core.consents.services import ConsentService, consent_out
 from core.db.base import utcnow
@@ -20,9 +20,9 @@ from core.pagination import DEFAULT_LIMIT, Page
 
 
 async def provide_consent_service(
-    db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
+    db_session: NamedDependency[AsyncSession], access: NamedDependency[Access]
 ) -> ConsentService:
-    return ConsentService(db_session, actor)
+    return ConsentService(db_session, access)
 
 
 class ConsentController(Controller):

@@ -12,14 +12,18 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.services import record
+from core.authz.access import Access
 from core.authz.actor import Actor
 from core.consents.models import Consent
 from core.consents.schemas import ConsentCreate, ConsentOut, ConsentWithdraw
 from core.db.base import utcnow
 from core.errors import Conflict, RuleViolation, not_found
 from core.pagination import Page, keyset, page_of
-from core.persons.services import get_person_row
 from core.tenancy.models import Organisation
+from core.vocabulary import RECORD_CATEGORIES
+
+# Who agreed to share what is itself a case note: read and recorded under that category.
+CATEGORY = RECORD_CATEGORIES["consent"]
 
 # A time "now" on the client's clock may be slightly ahead of ours; more than this is the future.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -116,9 +120,10 @@ def consent_out(consent: Consent, now: datetime) -> ConsentOut:
 
 
 class ConsentService:
-    def __init__(self, session: AsyncSession, actor: Actor) -> None:
+    def __init__(self, session: AsyncSession, access: Access) -> None:
         self.session = session
-        self.actor = actor
+        self.access = access
+        self.actor = access.actor
 
     async def list(
         self,
@@ -129,10 +134,12 @@ class ConsentService:
         limit: int,
         cursor: str | None,
     ) -> Page[ConsentOut]:
-        person = await get_person_row(self.session, self.actor, person_id)
+        person = await self.access.visible_person(person_id)
         now = utcnow()
         stmt = select(Consent).where(
-            Consent.tenant_id == self.actor.tenant_id, Consent.person_id == person.id
+            Consent.tenant_id == self.actor.tenant_id,
+            Consent.person_id == person.id,
+            self.access.person_filter(CATEGORY, person_id=Consent.person_id),
         )
         if active is True:
             stmt = stmt.where(is_active(now))
@@ -162,7 +169,7 @@ class ConsentService:
         return Page(items=[consent_out(c, now) for c in rows], next_cursor=next_cursor)
 
     async def get(self, person_id: uuid.UUID, consent_id: uuid.UUID) -> Consent:
-        consent = await self._row(person_id, consent_id)
+        consent = await self._row(person_id, consent_id, action="read")
         record(self.session, self.actor, "read", "consent", consent.id, person_id=person_id)
         await self.session.commit()
         return consent
@@ -170,7 +177,8 @@ class ConsentService:
     async def create(
         self, person_id: uuid.UUID, data: ConsentCreate, *, categories: Sequence[str]
     ) -> Consent:
-        person = await get_person_row(self.session, self.actor, person_id)
+        person = await self.access.visible_person(person_id)
+        await self.access.require(CATEGORY, "write", person.id)
         if data.category not in categories:
             raise RuleViolation(
                 f"Unknown sharing category {data.category!r}; "
@@ -232,7 +240,7 @@ class ConsentService:
         self, person_id: uuid.UUID, consent_id: uuid.UUID, data: ConsentWithdraw | None
     ) -> Consent:
         # Locked (on PostgreSQL) so two withdrawals at once cannot both succeed.
-        consent = await self._row(person_id, consent_id, for_update=True)
+        consent = await self._row(person_id, consent_id, action="write", for_update=True)
         if consent.withdrawn_at is not None:
             raise Conflict(
                 detail="This consent has already been withdrawn",
@@ -255,9 +263,9 @@ class ConsentService:
         return consent
 
     async def _row(
-        self, person_id: uuid.UUID, consent_id: uuid.UUID, *, for_update: bool = False
+        self, person_id: uuid.UUID, consent_id: uuid.UUID, *, action: str, for_update: bool = False
     ) -> Consent:
-        await get_person_row(self.session, self.actor, person_id)
+        await self.access.require(CATEGORY, action, person_id)
         stmt = select(Consent).where(
             Consent.tenant_id == self.actor.tenant_id,
             Consent.id == consent_id,

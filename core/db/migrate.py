@@ -1,7 +1,11 @@
-"""Schema changes go through Alembic only; these helpers run it from code and the CLI."""
+"""Schema changes go through Alembic only; these helpers run it from code and the CLI.
+
+Plugins keep their own migration branches, so upgrades go to ``heads``, not ``head``.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from alembic import command
@@ -10,17 +14,27 @@ from alembic.config import Config
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
+def plugin_migration_locations() -> list[str]:
+    from core.plugins import get_plugin_manager
+
+    return [
+        loc for answer in get_plugin_manager().hook.register_migration_locations() for loc in answer
+    ]
+
+
 def alembic_config(url: str | None = None) -> Config:
     config = Config()
     config.set_main_option("path_separator", "os")
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.set_main_option("version_locations", str(MIGRATIONS_DIR / "versions"))
+    locations = [str(MIGRATIONS_DIR / "versions"), *plugin_migration_locations()]
+    # os.pathsep, as "path_separator" says: a plugin's directory may hold spaces.
+    config.set_main_option("version_locations", os.pathsep.join(locations))
     if url:
         config.set_main_option("sqlalchemy.url", url)
     return config
 
 
-def upgrade(url: str | None = None, revision: str = "head") -> None:
+def upgrade(url: str | None = None, revision: str = "heads") -> None:
     command.upgrade(alembic_config(url), revision)
 
 

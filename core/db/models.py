@@ -3,11 +3,19 @@
 from core.accounts.models import ApiToken, Membership, User
 from core.assessments.models import Assessment
 from core.audit.models import AuditEvent
+from core.authz.models import (
+    BreakGlassGrant,
+    PersonAssignment,
+    PersonOrganisation,
+    ProtocolVersion,
+)
 from core.consents.models import Consent
 from core.db.base import Base
 from core.episodes.models import Episode, PhaseChange
 from core.interventions.models import Intervention
+from core.jobs.models import OutboxEntry
 from core.meetings.models import CaseMeeting, MeetingAction, MeetingAttendee, MeetingItem
+from core.notifications.models import Notification
 from core.outcomes.models import OutcomeReview
 from core.persons.models import Person
 from core.plans.models import PlanAction, PlanReview, RecoveryPlan
@@ -19,6 +27,7 @@ __all__ = [
     "Assessment",
     "AuditEvent",
     "Base",
+    "BreakGlassGrant",
     "CaseMeeting",
     "Consent",
     "Episode",
@@ -27,12 +36,17 @@ __all__ = [
     "MeetingAttendee",
     "MeetingItem",
     "Membership",
+    "Notification",
     "Organisation",
+    "OutboxEntry",
     "OutcomeReview",
     "Person",
+    "PersonAssignment",
+    "PersonOrganisation",
     "PhaseChange",
     "PlanAction",
     "PlanReview",
+    "ProtocolVersion",
     "RecoveryPlan",
     "Referral",
     "Tenant",

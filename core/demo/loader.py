@@ -161,7 +161,63 @@ async def _load_tenant(
             await session.execute(insert(model.__table__), rows[start : start + CHUNK])
             progress(stage, min(start + CHUNK, len(rows)), len(rows))
     report.counts = data.counts()
+    await _plugin_demo(session, spec, tenant, orgs, users, today)
+    progress(f"{spec.slug}: plugins", 1, 1)
     return report
+
+
+async def _plugin_demo(
+    session: AsyncSession,
+    spec: TenantSpec,
+    tenant: Tenant,
+    orgs: dict[str, Organisation],
+    users: list[UserRef],
+    today: date,
+) -> None:
+    """The enabled plugins' demo rows, after core's and in the same transaction.
+
+    Loaders read ``core.clock.today()``, moved to the demo's ``today`` while they run,
+    so their rows line up with core's liberation dates and appointments.
+    """
+    import logging
+    from random import Random
+
+    from core import clock
+    from core.hooktypes import DemoContext
+    from core.plugins import collect, get_plugin_manager, tenant_hook
+
+    hook = tenant_hook(get_plugin_manager(), "register_demo_loaders", tenant.plugins)
+    loaders = [loader for answer in collect(hook) for loader in answer]
+    if not loaders:
+        return
+    persons = list(
+        (
+            await session.scalars(
+                select(Person.id).where(Person.tenant_id == tenant.id).order_by(Person.id)
+            )
+        ).all()
+    )
+    with clock.moved(to=today):
+        for loader in loaders:
+            name = f"{loader.__module__}.{loader.__qualname__}"
+            context = DemoContext(
+                session=session,
+                tenant_id=tenant.id,
+                tenant_slug=tenant.slug,
+                # Seeded per loader: one plugin's rows never shift another's.
+                random=Random(f"{spec.demo.seed}:{name}"),  # noqa: S311 - demo data
+                organisations={slug: org.id for slug, org in orgs.items()},
+                users={u.username: u.id for u in users},
+                persons=persons,
+            )
+            try:
+                # A broken plugin loses only its own rows, never core's demo.
+                async with session.begin_nested():
+                    await loader(context)
+            except Exception:
+                logging.getLogger("throughcare.demo").exception(
+                    "%s: demo loader %s failed; its rows are skipped", tenant.slug, name
+                )
 
 
 def _no_progress(_stage: str, _done: int, _total: int) -> None:

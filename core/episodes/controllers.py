@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.authz.actor import Actor
+from core.authz.access import Access
 from core.episodes.models import Phase
 from core.episodes.schemas import EpisodeOut, EpisodeSummary, EpisodeUpdate, PhaseMove
 from core.episodes.services import EpisodeService
@@ -20,9 +20,9 @@ from core.pagination import DEFAULT_LIMIT, Page
 
 
 async def provide_episode_service(
-    db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
+    db_session: NamedDependency[AsyncSession], access: NamedDependency[Access]
 ) -> EpisodeService:
-    return EpisodeService(db_session, actor)
+    return EpisodeService(db_session, access)
 
 
 class EpisodeController(Controller):

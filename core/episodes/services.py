@@ -16,7 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts.models import Membership, User
 from core.audit.services import record
+from core.authz.access import Access
 from core.authz.actor import Actor
+from core.authz.relations import assign, link_organisation, unassign
 from core.db.base import utcnow
 from core.episodes.models import Episode, Phase, PhaseChange
 from core.episodes.schemas import (
@@ -28,8 +30,10 @@ from core.episodes.schemas import (
 )
 from core.errors import Conflict, RuleViolation, not_found
 from core.pagination import Page, keyset, page_of
-from core.persons.services import get_person_row
 from core.tenancy.models import Organisation
+from core.vocabulary import RECORD_CATEGORIES
+
+CATEGORY = RECORD_CATEGORIES["episode"]
 
 # Where an episode may go from each phase. Support is not a straight line: liberation can be
 # postponed (pre_liberation -> in_custody_support) and people return to custody
@@ -253,9 +257,10 @@ def episode_out(episode: Episode, history: list[PhaseChange]) -> EpisodeOut:
 
 
 class EpisodeService:
-    def __init__(self, session: AsyncSession, actor: Actor) -> None:
+    def __init__(self, session: AsyncSession, access: Access) -> None:
         self.session = session
-        self.actor = actor
+        self.access = access
+        self.actor = access.actor
 
     async def list(
         self,
@@ -266,9 +271,12 @@ class EpisodeService:
         limit: int,
         cursor: str | None,
     ) -> Page[EpisodeSummary]:
-        stmt = select(Episode).where(Episode.tenant_id == self.actor.tenant_id)
+        stmt = select(Episode).where(
+            Episode.tenant_id == self.actor.tenant_id,
+            self.access.person_filter(CATEGORY, person_id=Episode.person_id),
+        )
         if person_id is not None:
-            await get_person_row(self.session, self.actor, person_id)
+            await self.access.visible_person(person_id)
             stmt = stmt.where(Episode.person_id == person_id)
         if phase is not None:
             stmt = stmt.where(Episode.phase == phase)
@@ -301,6 +309,7 @@ class EpisodeService:
 
     async def get(self, episode_id: uuid.UUID) -> EpisodeOut:
         episode = await get_episode_row(self.session, self.actor, episode_id)
+        await self.access.require(CATEGORY, "read", episode.person_id)
         history = await phase_history(self.session, self.actor.tenant_id, episode.id)
         record(self.session, self.actor, "read", "episode", episode.id, person_id=episode.person_id)
         await self.session.commit()
@@ -308,6 +317,7 @@ class EpisodeService:
 
     async def update(self, episode_id: uuid.UUID, data: EpisodeUpdate) -> EpisodeOut:
         episode = await get_episode_row(self.session, self.actor, episode_id, for_update=True)
+        await self.access.require(CATEGORY, "write", episode.person_id)
         changes = {
             name: value
             for name, value in msgspec.structs.asdict(data).items()
@@ -324,8 +334,21 @@ class EpisodeService:
         lead_organisation_id = changes.get("lead_organisation_id")
         if lead_organisation_id is not None:
             await get_organisation_row(self.session, self.actor, lead_organisation_id)
+        previous_key_worker = episode.key_worker_id
         for name, value in changes.items():
             setattr(episode, name, value)
+        # The lead organisation and the key worker are who the scopes follow.
+        tenant_id, person_id = self.actor.tenant_id, episode.person_id
+        if "key_worker_id" in changes and previous_key_worker != key_worker_id:
+            if previous_key_worker is not None and not await self._still_key_worker(
+                previous_key_worker, episode
+            ):
+                await unassign(self.session, tenant_id, person_id, previous_key_worker)
+            await assign(self.session, tenant_id, person_id, key_worker_id, "key_worker")
+        await link_organisation(
+            self.session, tenant_id, person_id, lead_organisation_id, "episode_lead"
+        )
+        self.access.forget(person_id)
         record(
             self.session,
             self.actor,
@@ -341,8 +364,22 @@ class EpisodeService:
 
     async def move(self, episode_id: uuid.UUID, data: PhaseMove) -> EpisodeOut:
         episode = await get_episode_row(self.session, self.actor, episode_id, for_update=True)
+        await self.access.require(CATEGORY, "write", episode.person_id)
         reason = data.reason.strip() if data.reason else None
         move_phase(self.session, self.actor, episode, data.to, reason)
         history = await phase_history(self.session, self.actor.tenant_id, episode.id)
         await self.session.commit()
         return episode_out(episode, history)
+
+    async def _still_key_worker(self, user_id: uuid.UUID, episode: Episode) -> bool:
+        """The user is key worker on another of the person's open episodes."""
+        found = await self.session.scalar(
+            select(Episode.id).where(
+                Episode.tenant_id == self.actor.tenant_id,
+                Episode.person_id == episode.person_id,
+                Episode.id != episode.id,
+                Episode.key_worker_id == user_id,
+                Episode.phase != Phase.CLOSED,
+            )
+        )
+        return found is not None

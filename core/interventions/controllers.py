@@ -12,6 +12,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.authz.access import Access
 from core.authz.actor import Actor
 from core.hookspecs import hookimpl
 from core.interventions.models import Setting
@@ -21,9 +22,9 @@ from core.pagination import DEFAULT_LIMIT, Page
 
 
 async def provide_intervention_service(
-    db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor], state: State
+    db_session: NamedDependency[AsyncSession], access: NamedDependency[Access], state: State
 ) -> InterventionService:
-    return InterventionService(db_session, actor, state.intervention_kinds)
+    return InterventionService(db_session, access, state.intervention_kinds)
 
 
 class InterventionController(Controller):

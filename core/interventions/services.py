@@ -13,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 
 from core.audit.services import record
+from core.authz.access import Access
 from core.authz.actor import Actor
+from core.authz.relations import link_organisation
 from core.db.base import UTCDateTime, utcnow
 from core.episodes.models import Episode
 from core.errors import RuleViolation, not_found
@@ -21,7 +23,6 @@ from core.interventions.models import Intervention, Setting
 from core.interventions.schemas import InterventionCreate, InterventionOut, InterventionUpdate
 from core.pagination import Page, keyset, page_of
 from core.persons.models import Person
-from core.persons.services import get_person_row
 from core.tenancy.models import Organisation
 
 # A device clock a little ahead of the server's is not "the future".
@@ -105,9 +106,10 @@ def check_occurred_at(occurred_at: datetime, person: Person) -> datetime:
 
 
 class InterventionService:
-    def __init__(self, session: AsyncSession, actor: Actor, kinds: dict[str, str]) -> None:
+    def __init__(self, session: AsyncSession, access: Access, kinds: dict[str, str]) -> None:
         self.session = session
-        self.actor = actor
+        self.access = access
+        self.actor = access.actor
         self.kinds = kinds
 
     async def list(
@@ -125,9 +127,13 @@ class InterventionService:
     ) -> Page[InterventionOut]:
         occurred_from = aware_query_time(occurred_from, "occurred_from")
         occurred_to = aware_query_time(occurred_to, "occurred_to")
-        stmt = select(Intervention).where(Intervention.tenant_id == self.actor.tenant_id)
+        stmt = select(Intervention).where(
+            Intervention.tenant_id == self.actor.tenant_id,
+            # Each row carries its own category (from its kind): one clause covers them all.
+            self.access.rows_filter(Intervention.category, Intervention.person_id),
+        )
         if person_id is not None:
-            await get_person_row(self.session, self.actor, person_id)
+            await self.access.visible_person(person_id)
             stmt = stmt.where(Intervention.person_id == person_id)
         if organisation_id is not None:
             stmt = stmt.where(Intervention.organisation_id == organisation_id)
@@ -172,6 +178,7 @@ class InterventionService:
 
     async def get(self, intervention_id: uuid.UUID) -> Intervention:
         row = await self._row(intervention_id)
+        await self.access.require(row.category, "read", row.person_id)
         record(self.session, self.actor, "read", "intervention", row.id, person_id=row.person_id)
         await self.session.commit()
         return row
@@ -181,7 +188,8 @@ class InterventionService:
         if category is None:
             # The known kinds are listed at /intervention-kinds; the input is not echoed.
             raise RuleViolation("Unknown intervention kind", field="kind")
-        person = await get_person_row(self.session, self.actor, data.person_id)
+        person = await self.access.visible_person(data.person_id)
+        await self.access.require(category, "write", person.id)
         if data.episode_id is not None:
             await get_episode_row(self.session, self.actor, data.episode_id, person)
         occurred_at = check_occurred_at(data.occurred_at, person)
@@ -201,6 +209,15 @@ class InterventionService:
         )
         self.session.add(row)
         await self.session.flush()
+        # The organisation now works with the person: the own_organisation scope.
+        await link_organisation(
+            self.session,
+            self.actor.tenant_id,
+            person.id,
+            self.actor.organisation_id,
+            "intervention",
+        )
+        self.access.forget(person.id)
         record(
             self.session,
             self.actor,
@@ -215,6 +232,7 @@ class InterventionService:
 
     async def update(self, intervention_id: uuid.UUID, data: InterventionUpdate) -> Intervention:
         row = await self._row(intervention_id, for_update=True)
+        await self.access.require(row.category, "write", row.person_id)
         if row.organisation_id != self.actor.organisation_id:
             owner = await get_organisation_row(self.session, self.actor, row.organisation_id)
             raise PermissionDeniedException(
@@ -226,7 +244,7 @@ class InterventionService:
             if value is not msgspec.UNSET
         }
         if "occurred_at" in changes:
-            person = await get_person_row(self.session, self.actor, row.person_id)
+            person = await self.access.visible_person(row.person_id)
             changes["occurred_at"] = check_occurred_at(changes["occurred_at"], person)
         if "notes" in changes:
             changes["notes"] = clean_notes(changes["notes"])

@@ -1,55 +1,158 @@
-"""The arq worker, assembled from the jobs that core and plugins contribute."""
+"""The arq worker, assembled from the jobs and schedules that core and plugins contribute.
+
+Scheduled jobs do not run straight from arq's cron: each firing writes one outbox row per
+active tenant that has the contributing plugin on (keyed by the firing's minute, so a second
+firing is a no-op), and those rows run like any other outbox job. So a scheduled run that a
+dead worker dropped is picked up by the sweep, and the in-process runner (no Redis) can run
+exactly the same thing.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 import msgspec
 import pluggy
 from arq.connections import RedisSettings
-from arq.cron import cron
-from arq.worker import Worker
+from arq.cron import CronJob, cron
+from arq.worker import Worker, func
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.db.base import utcnow
 from core.db.engine import make_engine, make_session_factory
-from core.plugins import get_plugin_manager
+from core.hooktypes import Schedule
+from core.jobs.housekeeping import purge_dead_tokens
+from core.jobs.outbox import RUN_JOB, enqueue, hand_to_arq, run_outbox_job, sweep_outbox
+from core.plugins import ESSENTIAL_PLUGINS, get_plugin_manager
 from core.settings import Settings
+from core.tenancy.models import Tenant
+
+JobFunction = Callable[..., Awaitable[Any]]
+
+# Platform-wide jobs (not per tenant), with their times (UTC).
+PLATFORM_SCHEDULES: tuple[tuple[JobFunction, Schedule], ...] = (
+    (purge_dead_tokens, Schedule(job="purge_dead_tokens", hour=3, minute=17)),
+)
+
+
+def serializers() -> dict[str, Any]:
+    return {"job_serializer": msgspec.msgpack.encode, "job_deserializer": msgspec.msgpack.decode}
 
 
 def collect_jobs(pm: pluggy.PluginManager) -> list[Any]:
     jobs: dict[str, Any] = {}
     for answer in pm.hook.register_jobs():
         for job in answer:
-            if job.__name__ in jobs:
+            if job.__name__ in jobs or job.__name__ in (RUN_JOB, "sweep_outbox"):
                 raise RuntimeError(f"job {job.__name__!r} is registered twice")
             jobs[job.__name__] = job
     return list(jobs.values())
 
 
-def worker_options(settings: Settings, pm: pluggy.PluginManager | None = None) -> dict[str, Any]:
+def collect_schedules(pm: pluggy.PluginManager) -> list[tuple[str, Schedule]]:
+    """(contributing plugin's name, schedule) pairs; a schedule naming no job is an error."""
+    names = {job.__name__ for job in collect_jobs(pm)}
+    found: list[tuple[str, Schedule]] = []
+    for impl in pm.hook.register_schedules.get_hookimpls():
+        for schedule in impl.function() or []:
+            if schedule.job not in names:
+                raise RuntimeError(
+                    f"plugin {impl.plugin_name!r} schedules {schedule.job!r}, "
+                    "which no plugin registers"
+                )
+            found.append((impl.plugin_name, schedule))
+    return found
+
+
+def job_context(
+    settings: Settings,
+    pm: pluggy.PluginManager,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> dict[str, Any]:
+    """What every job finds in ``ctx``, in the worker and in the in-process runner alike."""
+    return {
+        "settings": settings,
+        "session_factory": session_factory,
+        "plugin_manager": pm,
+        "jobs": {job.__name__: job for job in collect_jobs(pm)},
+    }
+
+
+async def tenants_with(session: AsyncSession, plugin: str) -> list[Tenant]:
+    """Active tenants that have ``plugin`` on (every active tenant for core's own)."""
+    tenants = (await session.scalars(select(Tenant).where(Tenant.is_active.is_(True)))).all()
+    if plugin in ESSENTIAL_PLUGINS:
+        return list(tenants)
+    return [t for t in tenants if plugin in t.plugins]
+
+
+def slot_of(moment: datetime) -> str:
+    return moment.strftime("%Y%m%dT%H%M")
+
+
+async def fan_out(ctx: dict[str, Any], plugin: str, job: str, slot: str) -> list[Any]:
+    """One outbox row per tenant for this firing of ``job``; returns the new rows' ids."""
+    from core.jobs.outbox import PENDING_KEY
+
+    async with ctx["session_factory"]() as session:
+        for tenant in await tenants_with(session, plugin):
+            await enqueue(session, tenant.id, job, f"schedule:{job}:{slot}", {})
+        new = list(session.info.get(PENDING_KEY, []))
+        await session.commit()
+    return new
+
+
+def _cron_kwargs(schedule: Schedule) -> dict[str, Any]:
+    return {
+        "hour": schedule.hour,
+        "minute": schedule.minute,
+        "weekday": schedule.weekday,
+        "day": schedule.day,
+        "month": schedule.month,
+    }
+
+
+def _schedule_cron(plugin: str, schedule: Schedule) -> CronJob:
+    async def fire(ctx: dict[str, Any]) -> int:
+        ids = await fan_out(ctx, plugin, schedule.job, slot_of(utcnow()))
+        return await hand_to_arq(ctx["redis"], ctx["session_factory"], ids=ids)
+
+    return cron(fire, name=f"schedule:{plugin}:{schedule.job}", **_cron_kwargs(schedule))
+
+
+def worker_options(
+    settings: Settings, pm: pluggy.PluginManager | None = None, *, job_timeout: int = 300
+) -> dict[str, Any]:
     assert settings.redis.url, "the worker needs THROUGHCARE_REDIS_URL"
-    jobs = collect_jobs(pm or get_plugin_manager())
+    pm = pm or get_plugin_manager()
+    jobs = collect_jobs(pm)
 
     async def startup(ctx: dict[str, Any]) -> None:
         engine = make_engine(settings.db)
         ctx["engine"] = engine
-        ctx["session_factory"] = make_session_factory(engine)
-        ctx["settings"] = settings
+        ctx.update(job_context(settings, pm, make_session_factory(engine)))
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         await ctx["engine"].dispose()
 
-    by_name = {job.__name__: job for job in jobs}
-    cron_jobs = []
-    if "purge_dead_tokens" in by_name:
-        cron_jobs.append(cron(by_name["purge_dead_tokens"], hour={3}, minute={17}))
+    cron_jobs = [
+        cron(sweep_outbox, minute=None, second=0),
+        *(cron(fn, **_cron_kwargs(s)) for fn, s in PLATFORM_SCHEDULES),
+        *(_schedule_cron(plugin, s) for plugin, s in collect_schedules(pm)),
+    ]
     return {
-        "functions": jobs,
+        # An outbox row's result is its effect in the database; keeping none in Redis lets
+        # the sweep hand a row on again whenever it is still unfinished.
+        "functions": [*jobs, func(run_outbox_job, name=RUN_JOB, keep_result=0)],
         "cron_jobs": cron_jobs,
         "redis_settings": RedisSettings.from_dsn(settings.redis.url),
         "on_startup": startup,
         "on_shutdown": shutdown,
-        "job_serializer": msgspec.msgpack.encode,
-        "job_deserializer": msgspec.msgpack.decode,
+        "job_timeout": job_timeout,
+        **serializers(),
     }
 
 

@@ -10,7 +10,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.authz.actor import Actor
+from core.authz.access import Access
 from core.hookspecs import hookimpl
 from core.pagination import DEFAULT_LIMIT, Page
 from core.persons.models import Location, Person
@@ -18,7 +18,9 @@ from core.persons.schemas import PersonCreate, PersonOut, PersonSummary, PersonU
 from core.persons.services import PersonService
 
 
-def person_out(person: Person) -> PersonOut:
+def person_out(person: Person, readable: set[str], categories: list[str]) -> PersonOut:
+    """The person as this user may see them: custody fields only if custody is readable."""
+    custody = "custody" in readable
     return PersonOut(
         id=person.id,
         given_name=person.given_name,
@@ -26,19 +28,26 @@ def person_out(person: Person) -> PersonOut:
         date_of_birth=person.date_of_birth,
         prison_number=person.prison_number,
         nhs_number=person.nhs_number,
-        location=person.location,
-        establishment=person.establishment,
-        reception_date=person.reception_date,
-        liberation_date=person.liberation_date,
+        location=person.location if custody else None,
+        establishment=person.establishment if custody else None,
+        reception_date=person.reception_date if custody else None,
+        liberation_date=person.liberation_date if custody else None,
         created_at=person.created_at,
         updated_at=person.updated_at,
+        readable=sorted(readable),
+        restricted=sorted(set(categories) - readable),
     )
 
 
 async def provide_person_service(
-    db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
+    db_session: NamedDependency[AsyncSession], access: NamedDependency[Access]
 ) -> PersonService:
-    return PersonService(db_session, actor)
+    return PersonService(db_session, access)
+
+
+async def reread(service: PersonService, person: Person) -> PersonOut:
+    readable = await service.access.readable_categories(person.id)
+    return person_out(person, readable, service.access.categories)
 
 
 class PersonController(Controller):
@@ -61,13 +70,17 @@ class PersonController(Controller):
     async def create_person(
         self, service: NamedDependency[PersonService], data: JSONBody[PersonCreate]
     ) -> PersonOut:
-        return person_out(await service.create(data))
+        return await reread(service, await service.create(data))
 
-    @get("/{person_id:uuid}", summary="One person's record (audited)")
+    @get(
+        "/{person_id:uuid}",
+        summary="One person; `restricted` names the categories withheld from you",
+    )
     async def get_person(
         self, service: NamedDependency[PersonService], person_id: FromPath[uuid.UUID]
     ) -> PersonOut:
-        return person_out(await service.get(person_id))
+        person, readable = await service.get(person_id)
+        return person_out(person, readable, service.access.categories)
 
     @patch("/{person_id:uuid}", summary="Change a person's details, e.g. the liberation date")
     async def update_person(
@@ -76,7 +89,7 @@ class PersonController(Controller):
         person_id: FromPath[uuid.UUID],
         data: JSONBody[PersonUpdate],
     ) -> PersonOut:
-        return person_out(await service.update(person_id, data))
+        return await reread(service, await service.update(person_id, data))
 
 
 @hookimpl

@@ -58,12 +58,16 @@ class PersonOut(msgspec.Struct):
     date_of_birth: date
     prison_number: str | None
     nhs_number: str | None
-    location: str
+    # Custody fields are null when custody is not shared with the viewer.
+    location: str | None
     establishment: str | None
     reception_date: date | None
     liberation_date: date | None
     created_at: datetime
     updated_at: datetime
+    # The categories of this person's record the viewer may read, and those withheld.
+    readable: list[str] = []
+    restricted: list[str] = []
 
 
 class PersonSummary(msgspec.Struct):

@@ -11,7 +11,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.services import record
+from core.authz.access import Access
 from core.authz.actor import Actor
+from core.authz.relations import link_organisation
 from core.errors import Conflict, RuleViolation, not_found
 from core.pagination import Page, keyset, page_of
 from core.persons.models import Location, Person
@@ -40,6 +42,9 @@ async def get_person_row(session: AsyncSession, actor: Actor, person_id: uuid.UU
     return person
 
 
+CUSTODY_FIELDS = ("location", "establishment", "reception_date", "liberation_date")
+
+
 def summary(person: Person) -> PersonSummary:
     return PersonSummary(
         id=person.id,
@@ -53,9 +58,10 @@ def summary(person: Person) -> PersonSummary:
 
 
 class PersonService:
-    def __init__(self, session: AsyncSession, actor: Actor) -> None:
+    def __init__(self, session: AsyncSession, access: Access) -> None:
         self.session = session
-        self.actor = actor
+        self.access = access
+        self.actor = access.actor
 
     async def list(
         self,
@@ -65,7 +71,11 @@ class PersonService:
         limit: int,
         cursor: str | None,
     ) -> Page[PersonSummary]:
-        stmt = select(Person).where(Person.tenant_id == self.actor.tenant_id)
+        stmt = select(Person).where(
+            Person.tenant_id == self.actor.tenant_id,
+            # The caseload is everyone whose identity the protocol lets this user read.
+            self.access.person_filter("identity"),
+        )
         if q and q.strip():
             term = like_escape(q.strip().lower())
             stmt = stmt.where(
@@ -89,11 +99,21 @@ class PersonService:
         await self.session.commit()
         return Page(items=[summary(p) for p in rows], next_cursor=next_cursor)
 
-    async def get(self, person_id: uuid.UUID) -> Person:
-        person = await get_person_row(self.session, self.actor, person_id)
-        record(self.session, self.actor, "read", "person", person.id, person_id=person.id)
+    async def get(self, person_id: uuid.UUID) -> tuple[Person, set[str]]:
+        """The person and the categories this user may read of them (audited, with both)."""
+        person = await self.access.visible_person(person_id)
+        readable = await self.access.readable_categories(person_id)
+        record(
+            self.session,
+            self.actor,
+            "read",
+            "person",
+            person.id,
+            person_id=person.id,
+            detail={"categories": sorted(readable & {"identity", "custody"})},
+        )
         await self.session.commit()
-        return person
+        return person, readable
 
     async def create(self, data: PersonCreate) -> Person:
         values = msgspec.structs.asdict(data)
@@ -102,6 +122,8 @@ class PersonService:
         if values["prison_number"]:
             values["prison_number"] = values["prison_number"].upper()
         await self._check(values, None)
+        if not self.access.can("identity", "write"):
+            await self.access.require_tenant("identity", "write")
         person = Person(
             tenant_id=self.actor.tenant_id,
             sort_name=sort_name(values["family_name"], values["given_name"]),
@@ -109,17 +131,26 @@ class PersonService:
         )
         self.session.add(person)
         await self.session.flush()
+        # Whoever registers a person works with them: the own_organisation scope.
+        await link_organisation(
+            self.session, self.actor.tenant_id, person.id, self.actor.organisation_id, "registered"
+        )
         record(self.session, self.actor, "create", "person", person.id, person_id=person.id)
         await self.session.commit()
         return person
 
     async def update(self, person_id: uuid.UUID, data: PersonUpdate) -> Person:
-        person = await get_person_row(self.session, self.actor, person_id)
+        person = await self.access.visible_person(person_id)
         changes = {
             name: value
             for name, value in msgspec.structs.asdict(data).items()
             if value is not msgspec.UNSET
         }
+        # Where someone is held and when they leave is custody; who they are is identity.
+        if set(changes) - set(CUSTODY_FIELDS):
+            await self.access.require("identity", "write", person_id)
+        if set(changes) & set(CUSTODY_FIELDS):
+            await self.access.require("custody", "write", person_id)
         for name in ("given_name", "family_name"):
             if name in changes:
                 changes[name] = clean_name(changes[name])

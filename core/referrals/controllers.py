@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.authz.actor import Actor
+from core.authz.access import Access
 from core.hookspecs import hookimpl
 from core.pagination import DEFAULT_LIMIT, Page
 from core.referrals.models import ReferralDecision, ReferralSource
@@ -20,9 +20,9 @@ from core.referrals.services import ReferralService, referral_out
 
 
 async def provide_referral_service(
-    db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
+    db_session: NamedDependency[AsyncSession], access: NamedDependency[Access]
 ) -> ReferralService:
-    return ReferralService(db_session, actor)
+    return ReferralService(db_session, access)
 
 
 class ReferralController(Controller):

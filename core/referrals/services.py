@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.assessments.models import Assessment, AssessmentKind
 from core.audit.services import record
-from core.authz.actor import Actor
+from core.authz.access import Access
+from core.authz.relations import link_organisation
 from core.db.base import utcnow
 from core.episodes.models import Phase
 from core.episodes.services import (
@@ -33,10 +34,12 @@ from core.episodes.services import (
 from core.errors import Conflict, RuleViolation, not_found
 from core.pagination import Page, keyset, page_of
 from core.persons.models import Person
-from core.persons.services import get_person_row
 from core.referrals.models import Referral, ReferralDecision, ReferralSource
 from core.referrals.schemas import ReferralCreate, ReferralDecide, ReferralOut, ReferralUpdate
+from core.vocabulary import RECORD_CATEGORIES
 from core.working_days import add_working_days
+
+CATEGORY = RECORD_CATEGORIES["referral"]
 
 # The comprehensive assessment is due within this many working days of the referral.
 ASSESSMENT_DUE_WORKING_DAYS = 5
@@ -126,9 +129,10 @@ def check_appointment(offered: datetime | None, received_at: datetime) -> None:
 
 
 class ReferralService:
-    def __init__(self, session: AsyncSession, actor: Actor) -> None:
+    def __init__(self, session: AsyncSession, access: Access) -> None:
         self.session = session
-        self.actor = actor
+        self.access = access
+        self.actor = access.actor
 
     async def list(
         self,
@@ -142,12 +146,16 @@ class ReferralService:
         cursor: str | None,
         today: date | None = None,
     ) -> Page[ReferralOut]:
-        stmt = select(Referral).where(Referral.tenant_id == self.actor.tenant_id)
+        stmt = select(Referral).where(
+            Referral.tenant_id == self.actor.tenant_id,
+            self.access.person_filter(CATEGORY, person_id=Referral.person_id),
+        )
         if person_id is not None:
-            await get_person_row(self.session, self.actor, person_id)
+            await self.access.visible_person(person_id)
             stmt = stmt.where(Referral.person_id == person_id)
         if episode_id is not None:
-            await get_episode_row(self.session, self.actor, episode_id)
+            episode = await get_episode_row(self.session, self.actor, episode_id)
+            await self.access.visible_person(episode.person_id)
             stmt = stmt.where(Referral.episode_id == episode_id)
         if source is not None:
             stmt = stmt.where(Referral.source == source)
@@ -185,6 +193,7 @@ class ReferralService:
 
     async def get(self, referral_id: uuid.UUID) -> Referral:
         referral = await self._row(referral_id)
+        await self.access.require(CATEGORY, "read", referral.person_id)
         record(
             self.session, self.actor, "read", "referral", referral.id, person_id=referral.person_id
         )
@@ -192,7 +201,8 @@ class ReferralService:
         return referral
 
     async def create(self, data: ReferralCreate) -> Referral:
-        person = await get_person_row(self.session, self.actor, data.person_id)
+        person = await self.access.visible_person(data.person_id)
+        await self.access.require(CATEGORY, "write", person.id)
         # One referral at a time per person decides whether an episode is joined or opened.
         await self.session.execute(
             select(Person.id)
@@ -231,6 +241,15 @@ class ReferralService:
         )
         self.session.add(referral)
         await self.session.flush()
+        # The referring partner works with the person from now on: own_organisation scope.
+        await link_organisation(
+            self.session,
+            self.actor.tenant_id,
+            person.id,
+            data.referring_organisation_id,
+            "referral",
+        )
+        self.access.forget(person.id)
         record(
             self.session,
             self.actor,
@@ -245,6 +264,7 @@ class ReferralService:
 
     async def update(self, referral_id: uuid.UUID, data: ReferralUpdate) -> Referral:
         referral = await self._row(referral_id, for_update=True)
+        await self.access.require(CATEGORY, "write", referral.person_id)
         changes = {
             name: value
             for name, value in msgspec.structs.asdict(data).items()
@@ -260,6 +280,14 @@ class ReferralService:
             )
         for name, value in changes.items():
             setattr(referral, name, value)
+        await link_organisation(
+            self.session,
+            self.actor.tenant_id,
+            referral.person_id,
+            changes.get("referring_organisation_id"),
+            "referral",
+        )
+        self.access.forget(referral.person_id)
         record(
             self.session,
             self.actor,
@@ -274,6 +302,7 @@ class ReferralService:
 
     async def decide(self, referral_id: uuid.UUID, data: ReferralDecide) -> Referral:
         referral = await self._row(referral_id, for_update=True)
+        await self.access.require(CATEGORY, "write", referral.person_id)
         if referral.decision is not None:
             decided = referral.decided_at.date().isoformat() if referral.decided_at else "earlier"
             message = (

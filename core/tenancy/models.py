@@ -41,6 +41,10 @@ class Tenant(Base):
     # Roles, enabled plugins and plugin settings as declared in the tenant file.
     config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     is_active: Mapped[bool] = mapped_column(default=True)
+    # The live sharing-protocol version. Read with the actor on every request, so a
+    # process whose cached protocol is older reloads it: a lost pub/sub message cannot
+    # leave it stale.
+    policy_version: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

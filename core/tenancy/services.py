@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import pluggy
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -66,10 +68,48 @@ async def sync_tenant(session: AsyncSession, spec: TenantSpec) -> tuple[Tenant, 
     return tenant, outcome
 
 
-async def sync_tenants(session: AsyncSession, specs: list[TenantSpec]) -> SyncReport:
+async def seed_protocol(
+    session: AsyncSession, tenant: Tenant, policies_dir: Path, pm: pluggy.PluginManager
+) -> bool:
+    """Give a tenant with no protocol yet its template's; a live protocol is never touched."""
+    from core.authz.protocol import Vocabulary, live_version, parse, seed_text, store_version
+    from core.vocabulary import tenant_categories
+
+    if await live_version(session, tenant.id) is not None:
+        return False
+    text = seed_text(policies_dir, pm, tenant)
+    vocabulary = Vocabulary(
+        domain=tenant.slug,
+        roles=frozenset(tenant.roles),
+        categories=frozenset(tenant_categories(pm, tenant.plugins)),
+    )
+    parse(text, vocabulary)  # a bad template fails the sync, naming the line
+    name = tenant.config.get("protocol") or tenant.slug
+    await store_version(
+        session, tenant, text, reason=f"Seeded from the {name} template", user_id=None
+    )
+    return True
+
+
+async def sync_tenants(
+    session: AsyncSession,
+    specs: list[TenantSpec],
+    *,
+    policies_dir: Path | None = None,
+    pm: pluggy.PluginManager | None = None,
+) -> SyncReport:
+    from core.plugins import get_plugin_manager
+    from core.settings import PROJECT_ROOT
+
     report = SyncReport()
     for spec in specs:
-        _, outcome = await sync_tenant(session, spec)
+        tenant, outcome = await sync_tenant(session, spec)
+        await session.flush()
+        seeded = await seed_protocol(
+            session, tenant, policies_dir or PROJECT_ROOT / "policies", pm or get_plugin_manager()
+        )
+        if seeded and outcome == "unchanged":
+            outcome = "updated"
         getattr(report, outcome).append(spec.slug)
     await session.commit()
     return report

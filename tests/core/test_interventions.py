@@ -65,6 +65,20 @@ async def make_person(world, user: str = "lm_worker", base: str = LM, **extra) -
     return response.json()["id"]
 
 
+async def refer_from(world, person_id: str, organisation: str, user: str = "lm_worker") -> None:
+    """A referral from ``organisation``: from then on it works with the person."""
+    response = await world.post(
+        user,
+        f"{LM}/referrals",
+        {
+            "person_id": person_id,
+            "source": "staff_concern",
+            "referring_organisation_id": world.org_id("low-moss", organisation),
+        },
+    )
+    assert response.status_code == 201, response.text
+
+
 def names_field(response, name: str) -> bool:
     """The error names the field: as its key, or (for an unknown field) in its message."""
     extra = response.json().get("extra") or []
@@ -95,6 +109,8 @@ async def test_log_read_list_and_correct_an_intervention(world):
     assert out["notes"] == "Talked through the recovery plan."
     assert out["occurred_at"].endswith("Z")
 
+    # Sacro referred the person, so it works with them: substance use is shared with it.
+    await refer_from(world, person_id, "sacro")
     read = await world.get("lm_sacro", f"{LM}/interventions/{out['id']}")
     assert read.status_code == 200 and read.json()["kind"] == "motivational_interview"
 
@@ -123,6 +139,7 @@ async def test_log_read_list_and_correct_an_intervention(world):
 
 async def test_each_partner_logs_under_its_own_organisation(world):
     person_id = await make_person(world)
+    await refer_from(world, person_id, "sacro")
     sacro = await world.post("lm_sacro", f"{LM}/interventions", body(person_id, kind="outreach"))
     assert sacro.status_code == 201
     assert sacro.json()["organisation_id"] == world.org_id("low-moss", "sacro")
@@ -139,6 +156,8 @@ async def test_each_partner_logs_under_its_own_organisation(world):
 async def test_another_organisation_cannot_change_an_intervention(world):
     person_id = await make_person(world)
     out = (await world.post("lm_worker", f"{LM}/interventions", body(person_id))).json()
+    # Sacro works with the person and may write substance use, but not TPS's own entry.
+    await refer_from(world, person_id, "sacro")
 
     refused = await world.patch(
         "lm_sacro", f"{LM}/interventions/{out['id']}", {"notes": "Sacro's version"}
@@ -249,6 +268,7 @@ async def test_other_tenant_cannot_read_or_list(world):
 async def test_list_filters_and_newest_first_pages(world):
     alex = await make_person(world, family_name="Alex")
     blair = await make_person(world, family_name="Blair")
+    await refer_from(world, alex, "sacro")
     logged = [
         ("lm_worker", alex, "one_to_one", "prison", 50),
         ("lm_sacro", alex, "outreach", "community", 40),
@@ -267,10 +287,12 @@ async def test_list_filters_and_newest_first_pages(world):
         ids.append(response.json()["id"])
     newest_first = list(reversed(ids))
 
+    # The nurse sees all five: health and substance use across the partnership, and the
+    # case notes of alex, whom the NHS works with since logging the detox support.
     seen, cursor = [], None
     while True:
         params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
-        page = (await world.get("lm_worker", f"{LM}/interventions", params=params)).json()
+        page = (await world.get("lm_nurse", f"{LM}/interventions", params=params)).json()
         assert len(page["items"]) <= 2
         seen += [i["id"] for i in page["items"]]
         cursor = page["next_cursor"]
@@ -278,8 +300,8 @@ async def test_list_filters_and_newest_first_pages(world):
             break
     assert seen == newest_first
 
-    async def ids_for(**params):
-        response = await world.get("lm_worker", f"{LM}/interventions", params=params)
+    async def ids_for(user="lm_nurse", **params):
+        response = await world.get(user, f"{LM}/interventions", params=params)
         assert response.status_code == 200, response.text
         return [i["id"] for i in response.json()["items"]]
 
@@ -291,9 +313,12 @@ async def test_list_filters_and_newest_first_pages(world):
     window = {"occurred_from": ago(hours=45), "occurred_to": ago(hours=15)}
     assert await ids_for(**window) == [ids[3], ids[2], ids[1]]
     assert await ids_for(person_id=alex, setting="prison", occurred_to=ago(hours=25)) == [ids[0]]
+    # A TPS key worker without consent never sees the NHS's health entry, even asking for it.
+    assert await ids_for("lm_worker") == [i for i in newest_first if i != ids[3]]
+    assert await ids_for("lm_worker", category="health") == []
 
     lists = [e for e in await audit_rows(world, action="list") if e.record_type == "intervention"]
-    assert len(lists) == 3 + 7  # one per page, one per filtered list
+    assert len(lists) == 3 + 9  # one per page, one per filtered list
 
 
 @pytest.mark.parametrize(
@@ -335,7 +360,107 @@ async def test_patch_is_validated_and_leaves_nothing_half_done(world):
 async def test_intervention_kinds(world):
     response = await world.get("lm_nurse", f"{LM}/intervention-kinds")
     assert response.status_code == 200
-    assert response.json() == CORE_INTERVENTION_KINDS
-    assert list(response.json()) == sorted(CORE_INTERVENTION_KINDS)
+    # Core's kinds, and those of the plugins Low Moss switched on (family support's).
+    assert CORE_INTERVENTION_KINDS.items() <= response.json().items()
+    assert list(response.json()) == sorted(response.json())
     assert (await world.get("lc_worker", f"{LM}/intervention-kinds")).status_code == 404
     assert (await world.client.get(f"{LM}/intervention-kinds")).status_code == 401
+
+
+# ---------------------------------------------------------------- the sharing protocol
+
+
+async def test_category_withheld_from_the_list_and_the_single_read(world):
+    person_id = await make_person(world)
+    out = (await world.post("lm_worker", f"{LM}/interventions", body(person_id))).json()
+    url = f"{LM}/interventions/{out['id']}"
+
+    # A prison officer reads substance use only with the person's consent.
+    listed = await world.get("lm_officer", f"{LM}/interventions")
+    assert listed.status_code == 200 and listed.json()["items"] == []
+    mine = await world.get("lm_officer", f"{LM}/interventions", params={"person_id": person_id})
+    assert mine.status_code == 200 and mine.json()["items"] == []
+    read = await world.get("lm_officer", url)
+    assert read.status_code == 403
+    assert "consent" in read.json()["detail"] and "Substance use" in read.json()["detail"]
+    # Sacro, which does not work with the person, is told which scope the rule has.
+    sacro = await world.get("lm_sacro", url)
+    assert sacro.status_code == 403
+    assert "their organisation works with" in sacro.json()["detail"]
+    assert (await world.get("lm_sacro", f"{LM}/interventions")).json()["items"] == []
+
+    denials = await audit_rows(world, action="deny")
+    assert [(e.record_type, e.user_id) for e in denials] == [
+        ("substance_use", world.users["lm_officer"].id),
+        ("substance_use", world.users["lm_sacro"].id),
+    ]
+    assert all(str(e.person_id) == person_id for e in denials)
+    reads = await audit_rows(world, record_type="intervention", action="read")
+    assert reads == []
+
+
+async def test_write_without_the_category_is_403_and_nothing_is_written(world):
+    person_id = await make_person(world)
+    # Prison staff write no substance use under the Low Moss protocol.
+    refused = await world.post("lm_officer", f"{LM}/interventions", body(person_id))
+    assert refused.status_code == 403
+    assert "write access to substance_use" in refused.json()["detail"]
+    assert await intervention_count(world) == 0
+    assert await audit_rows(world, record_type="intervention") == []
+    (denial,) = await audit_rows(world, action="deny")
+    assert denial.record_type == "substance_use"
+    assert denial.user_id == world.users["lm_officer"].id
+    assert str(denial.person_id) == person_id
+    assert denial.detail["action"] == "write"
+
+    # Nor can a partner that does not work with the person log case notes about them.
+    outreach = await world.post("lm_sacro", f"{LM}/interventions", body(person_id, kind="outreach"))
+    assert outreach.status_code == 403
+    assert await intervention_count(world) == 0
+
+
+async def test_logging_work_makes_the_partner_one_that_works_with_the_person(world):
+    person_id = await make_person(world)
+    first = await world.post(
+        "lm_nurse", f"{LM}/interventions", body(person_id, kind="detox_support")
+    )
+    assert first.status_code == 201, first.text
+    tps = await world.post("lm_worker", f"{LM}/interventions", body(person_id, kind="outreach"))
+    # The NHS reads case notes of people it works with: logging the detox support made it so.
+    assert (
+        await world.get("lm_nurse", f"{LM}/interventions/{tps.json()['id']}")
+    ).status_code == 200
+
+
+async def test_consent_withdrawal_takes_effect_on_the_next_request(world):
+    person_id = await make_person(world)
+    note = (
+        await world.post("lm_worker", f"{LM}/interventions", body(person_id, kind="one_to_one"))
+    ).json()
+    url = f"{LM}/interventions/{note['id']}"
+
+    async def sacro_sees() -> tuple[list[str], int]:
+        listed = await world.get("lm_sacro", f"{LM}/interventions")
+        return [i["id"] for i in listed.json()["items"]], (
+            await world.get("lm_sacro", url)
+        ).status_code
+
+    # Sacro reads case notes across the partnership only with the person's consent.
+    assert await sacro_sees() == ([], 403)
+    consents = f"{LM}/persons/{person_id}/consents"
+    consent = await world.post(
+        "lm_worker",
+        consents,
+        {
+            "category": "case_notes",
+            "recipient_organisation_id": world.org_id("low-moss", "sacro"),
+            "purpose": "Through-the-gate mentoring",
+            "lawful_basis": "consent",
+        },
+    )
+    assert consent.status_code == 201, consent.text
+    assert await sacro_sees() == ([note["id"]], 200)
+
+    withdrawn = await world.post("lm_worker", f"{consents}/{consent.json()['id']}/withdraw")
+    assert withdrawn.status_code == 200
+    assert await sacro_sees() == ([], 403)

@@ -45,7 +45,7 @@ def test_downgrade_to_base_and_back(db_url):
     assert "persons" in asyncio.run(_tables(db_url))
     downgrade(db_url, "base")
     assert asyncio.run(_tables(db_url)) <= {"alembic_version"}
-    upgrade(db_url, "head")
+    upgrade(db_url, "heads")
     assert asyncio.run(_schema_diff(db_url)) == []
 
 

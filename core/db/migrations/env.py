@@ -9,9 +9,13 @@ from sqlalchemy.engine import Connection
 
 from core.db.engine import make_engine
 from core.db.models import Base
+from core.plugins import get_plugin_manager
 from core.settings import get_settings
 
 config = context.config
+# Plugins' tables join core's metadata through the register_models hook.
+for _answer in get_plugin_manager().hook.register_models():
+    pass
 target_metadata = Base.metadata
 
 

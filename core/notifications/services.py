@@ -1,0 +1,160 @@
+"""Notifications: written by jobs and alerts, read as each user's task list.
+
+``notify`` adds rows in the caller's transaction and is idempotent by ``key``: a reminder
+job that runs twice (arq may) notifies each user once. Titles are generic ("Comprehensive
+assessment overdue"); what the case is about stays behind the link, where access is checked.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, func, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import clock
+from core.audit.services import record
+from core.authz.actor import Actor
+from core.db.base import new_id, utcnow
+from core.errors import not_found
+from core.jobs.outbox import insert_ignoring_duplicates
+from core.notifications.models import Notification
+from core.notifications.schemas import TaskOut
+from core.pagination import Page, keyset, page_of
+
+# Tasks without a due date sort after every dated one.
+NO_DUE_DATE = date(9999, 12, 31)
+
+
+async def notify(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    user_ids: Iterable[uuid.UUID],
+    *,
+    kind: str,
+    title: str,
+    link: str | None,
+    key: str,
+    due_date: date | None = None,
+    person_id: uuid.UUID | None = None,
+) -> int:
+    """Add the task to each user's list unless that user already has one with ``key``.
+
+    Runs in the caller's transaction (the caller commits); returns how many were new.
+    """
+    created = 0
+    now = utcnow()
+    for user_id in dict.fromkeys(user_ids):  # one row per user, in the order given
+        stmt = insert_ignoring_duplicates(session, Notification).values(
+            tenant_id=tenant_id,
+            id=new_id(),
+            created_at=now,
+            user_id=user_id,
+            kind=kind,
+            title=title,
+            link=link,
+            key=key,
+            person_id=person_id,
+            due_date=due_date,
+        )
+        result = await session.execute(stmt)
+        created += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return created
+
+
+def task_out(row: Notification, today: date) -> TaskOut:
+    return TaskOut(
+        id=row.id,
+        kind=row.kind,
+        title=row.title,
+        link=row.link,
+        person_id=row.person_id,
+        due_date=row.due_date,
+        overdue=row.done_at is None and row.due_date is not None and row.due_date < today,
+        created_at=row.created_at,
+        done_at=row.done_at,
+    )
+
+
+def _due_key() -> ColumnElement[date]:
+    return func.coalesce(Notification.due_date, literal(NO_DUE_DATE, Notification.due_date.type))
+
+
+def _cursor_date(value: str) -> date:
+    return date.fromisoformat(value)
+
+
+def _cursor_time(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+class TaskService:
+    """The acting user's own tasks in the acting tenant; nobody else's are reachable."""
+
+    def __init__(self, session: AsyncSession, actor: Actor) -> None:
+        self.session = session
+        self.actor = actor
+
+    async def list(self, *, done: bool, limit: int, cursor: str | None) -> Page[TaskOut]:
+        stmt = select(Notification).where(
+            Notification.tenant_id == self.actor.tenant_id,
+            Notification.user_id == self.actor.user_id,
+            Notification.done_at.is_not(None) if done else Notification.done_at.is_(None),
+        )
+        # Due and overdue first: earliest due date, then undated, oldest first within each.
+        stmt = keyset(
+            stmt,
+            [_due_key(), Notification.created_at, Notification.id],
+            cursor,
+            limit,
+            convert=[_cursor_date, _cursor_time, uuid.UUID],
+        )
+        rows = list((await self.session.scalars(stmt)).all())
+        rows, next_cursor = page_of(
+            rows,
+            limit,
+            lambda n: [
+                (n.due_date or NO_DUE_DATE).isoformat(),
+                n.created_at.isoformat(),
+                str(n.id),
+            ],
+        )
+        record(
+            self.session,
+            self.actor,
+            "list",
+            "task",
+            detail={"done": done, "returned": len(rows)},
+        )
+        await self.session.commit()
+        today = clock.today()
+        return Page(items=[task_out(n, today) for n in rows], next_cursor=next_cursor)
+
+    async def mark_done(self, task_id: uuid.UUID) -> TaskOut:
+        row = await self.session.scalar(
+            select(Notification)
+            .where(
+                Notification.tenant_id == self.actor.tenant_id,
+                Notification.id == task_id,
+                Notification.user_id == self.actor.user_id,
+            )
+            .with_for_update()
+        )
+        if row is None:
+            raise not_found("Task")
+        # Done twice is still done once: the first time is the one kept.
+        if row.done_at is None:
+            row.done_at = utcnow()
+            record(
+                self.session,
+                self.actor,
+                "update",
+                "task",
+                row.id,
+                person_id=row.person_id,
+                detail={"kind": row.kind, "done": True},
+            )
+        await self.session.commit()
+        return task_out(row, clock.today())

@@ -1,0 +1,1 @@
+"""The portal's pages: server-rendered, GOV.UK Design System, HTMX for partial updates."""

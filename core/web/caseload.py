@@ -1,0 +1,70 @@
+"""/t/{tenant}/caseload: search, filter, sort and page through the partnership's people."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from litestar import Request, get
+from litestar.di import NamedDependency
+from litestar.params import QueryParameter
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.authz.actor import Actor
+from core.episodes.models import Phase
+from core.web import queries
+from core.web.context import is_htmx, render
+from core.web.queries import LIBERATION_WINDOWS, SORTS, CaseloadFilters
+
+Text = Annotated[str, QueryParameter(max_length=100)]
+
+
+def page_links(filters: CaseloadFilters, pages: int) -> list[dict[str, Any]]:
+    base = {k: v for k, v in filters.__dict__.items() if v not in ("", None) and k != "page"}
+    return [{"number": n, "href": "?" + urlencode(base | {"page": n})} for n in range(1, pages + 1)]
+
+
+@get("/t/{tenant:str}/caseload", include_in_schema=False)
+async def caseload_page(
+    request: Request[Any, Any, Any],
+    actor: NamedDependency[Actor],
+    db_session: NamedDependency[AsyncSession],
+    q: Text = "",
+    location: Text = "",
+    phase: Text = "",
+    key_worker: Text = "",
+    organisation: Text = "",
+    liberation_within: Text = "",
+    sort: Text = "name",
+    page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
+) -> Template:
+    window = int(liberation_within) if liberation_within.isdigit() else None
+    filters = CaseloadFilters(
+        q=q.strip(),
+        location=location,
+        phase=phase,
+        key_worker=key_worker,
+        organisation=organisation,
+        liberation_within=window if window in LIBERATION_WINDOWS else None,
+        sort=sort if sort in SORTS else "name",
+        page=page,
+    )
+    result = await queries.caseload(db_session, actor, filters)
+    context: dict[str, Any] = {
+        "caseload": result,
+        "values": {k: str(v) for k, v in filters.__dict__.items() if v is not None},
+        "pagination": page_links(filters, result.pages),
+    }
+    if is_htmx(request):
+        return render(request, "partials/caseload_results.html", actor, **context)
+    return render(
+        request,
+        "pages/caseload.html",
+        actor,
+        tenant_name=await queries.tenant_name(db_session, actor),
+        phases=[(p.value, p.value) for p in Phase],
+        organisations=[(str(o.id), o.name) for o in await queries.organisations(db_session, actor)],
+        windows=LIBERATION_WINDOWS,
+        **context,
+    )

@@ -1,0 +1,126 @@
+"""What every page gets: the actor, the navigation from the plugin hooks, and error pages."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import Empty
+from litestar.utils.scope.state import ScopeState
+from markupsafe import Markup
+
+from core.authz.actor import Actor
+from core.hooktypes import NavItem
+from core.plugins import tenant_hook
+from core.request_id import current_request_id
+
+log = logging.getLogger("throughcare")
+
+SESSION_COOKIE = "throughcare_session"
+
+
+def navigation(request: Request[Any, Any, Any], actor: Actor) -> list[dict[str, Any]]:
+    """Core's and the enabled plugins' links, filtered by role, in ``order``."""
+    pm = request.app.state.plugin_manager
+    hook = tenant_hook(pm, "register_navigation", actor.enabled_plugins)
+    items: list[NavItem] = [item for answer in hook() for item in answer]
+    visible = [i for i in items if not i.roles or actor.has_role(*i.roles)]
+    current = request.url.path
+    out = []
+    for item in sorted(visible, key=lambda i: (i.order, i.label)):
+        href = f"/t/{actor.tenant_slug}/{item.path.lstrip('/')}"
+        out.append({"label": item.label, "href": href, "active": current.startswith(href)})
+    return out
+
+
+def render(
+    request: Request[Any, Any, Any],
+    template: str,
+    actor: Actor | None = None,
+    *,
+    status_code: int = 200,
+    **context: Any,
+) -> Template:
+    base: dict[str, Any] = {"actor": actor, "nav": navigation(request, actor) if actor else []}
+    return Template(template_name=template, context=base | context, status_code=status_code)
+
+
+def csrf_input(request: Request[Any, Any, Any]) -> Markup:
+    """The hidden CSRF field, for templates rendered outside the response (person panels)."""
+    token = ScopeState.from_scope(request.scope).csrf_token
+    if not token or token is Empty:
+        return Markup("")
+    return Markup('<input type="hidden" name="_csrf_token" value="{}">').format(token)
+
+
+def is_htmx(request: Request[Any, Any, Any]) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def sign_in_redirect(request: Request[Any, Any, Any], exc: NotAuthorizedException) -> Response[Any]:
+    """Pages send people to sign in, then back; a session cookie that no longer works
+    means the session ran out, which the sign-in page says."""
+    target = request.url.path
+    if request.url.query:
+        target += f"?{request.url.query}"
+    expired = "&expired=1" if SESSION_COOKIE in request.cookies else ""
+    url = f"/sign-in?next={quote(target, safe='/')}{expired}"
+    if is_htmx(request):
+        return Response(b"", status_code=204, headers={"HX-Redirect": url})
+    response = Redirect(url)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+TITLES = {
+    400: "There is a problem with the request",
+    403: "You do not have permission to see this",
+    404: "Page not found",
+    405: "Page not found",
+    413: "The file or form was too large",
+    429: "Too many requests",
+}
+
+
+def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A plain GOV.UK error page; internals go to the log, never to the page."""
+    if isinstance(exc, NotAuthorizedException):
+        return sign_in_redirect(request, exc)
+    if isinstance(exc, HTTPException) and exc.status_code < 500:
+        status = exc.status_code
+        detail = exc.detail if status == 403 else None
+    else:
+        status = HTTP_500_INTERNAL_SERVER_ERROR
+        detail = None
+        log.exception(
+            "unhandled error on page %s %s [request %s]",
+            request.method,
+            request.url.path,
+            current_request_id(),
+            exc_info=exc,
+        )
+    return Template(
+        template_name="pages/error.html",
+        context={
+            "actor": None,
+            "nav": [],
+            "status": status,
+            "title": TITLES.get(status, "Sorry, there is a problem with the service"),
+            "detail": detail,
+            "request_id": current_request_id() if status >= 500 else None,
+        },
+        status_code=status,
+    )
+
+
+PAGE_EXCEPTION_HANDLERS: dict[Any, Any] = {
+    NotAuthorizedException: sign_in_redirect,
+    HTTPException: error_page,
+    HTTP_500_INTERNAL_SERVER_ERROR: error_page,
+    Exception: error_page,
+}

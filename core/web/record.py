@@ -1,0 +1,737 @@
+"""/t/{tenant}/persons/{id}: one person's record, and the forms that add to it.
+
+The page calls the domain services directly (each audits its own read). Which parts the
+viewer may see comes from the sharing engine; a withheld category is named with a plain
+notice, never silently left out, so a worker knows to ask rather than assume.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.exceptions import HTTPException
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+from markupsafe import Markup
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.authz.actor import Actor
+from core.consents.schemas import ConsentCreate, ConsentWithdraw
+from core.consents.services import ConsentService
+from core.episodes.services import EpisodeService
+from core.hooktypes import PersonPanel
+from core.interventions.models import Setting
+from core.interventions.schemas import InterventionCreate
+from core.interventions.services import InterventionService
+from core.outcomes.models import DOMAINS, SCORE_MAX, SCORE_MIN
+from core.outcomes.schemas import OutcomeReviewCreate
+from core.outcomes.services import OutcomeReviewService
+from core.persons.schemas import PersonUpdate
+from core.persons.services import PersonService
+from core.plans.services import PlanService
+from core.plugins import tenant_hook
+from core.referrals.models import ReferralSource
+from core.referrals.schemas import ReferralCreate
+from core.referrals.services import ReferralService
+from core.tenancy.models import OrganisationKind
+from core.web import queries
+from core.web.charts import distance_chart
+from core.web.context import csrf_input, render
+from core.web.forms import (
+    FormErrors,
+    convert,
+    form_values,
+    parse_date,
+    parse_time,
+    rule_errors,
+    uk_moment,
+)
+
+log = logging.getLogger("throughcare")
+
+PERSON = "/t/{tenant:str}/persons/{person_id:uuid}"
+LIST_LIMIT = 50
+
+# AUTHZ: the category each part of the page belongs to, until the sharing engine says.
+SECTION_CATEGORIES = {
+    "referrals": "identity",
+    "consents": "identity",
+    "plan": "case_notes",
+    "outcomes": "case_notes",
+}
+
+DONE_MESSAGES = {
+    "intervention": "Intervention logged",
+    "referral": "Referral recorded",
+    "review": "Outcome review recorded",
+    "consent": "Consent recorded",
+    "withdrawn": "Consent withdrawn. Sharing under it stopped at once",
+    "liberation": "Liberation date saved",
+}
+
+
+async def readable_categories(
+    request: Request[Any, Any, Any], actor: Actor, person_id: uuid.UUID
+) -> set[str]:
+    # AUTHZ: replace with `await access.readable_categories(person_id)` when
+    # core/authz/access.py lands; until then every category is shown.
+    return set(request.app.state.sharing_categories)
+
+
+def person_url(actor: Actor, person_id: uuid.UUID, done: str | None = None) -> str:
+    url = f"/t/{actor.tenant_slug}/persons/{person_id}"
+    return f"{url}?done={done}" if done else url
+
+
+async def plugin_panels(
+    request: Request[Any, Any, Any],
+    session: AsyncSession,
+    actor: Actor,
+    person_id: uuid.UUID,
+    readable: set[str],
+) -> list[dict[str, Any]]:
+    hook = tenant_hook(
+        request.app.state.plugin_manager, "register_person_panels", actor.enabled_plugins
+    )
+    panels: list[PersonPanel] = sorted(
+        (p for answer in hook() for p in answer), key=lambda p: (p.order, p.title)
+    )
+    out: list[dict[str, Any]] = []
+    for panel in panels:
+        entry: dict[str, Any] = {"panel": panel, "withheld": panel.category not in readable}
+        if not entry["withheld"]:
+            try:
+                # AUTHZ: pass the request's Access object here once it exists.
+                context = await panel.load(session, actor, person_id)
+                template = request.app.template_engine.get_template(panel.template)
+                # Autoescaped by the environment, so the rendered panel is already safe HTML.
+                entry["html"] = Markup(  # noqa: S704
+                    template.render(
+                        **context,
+                        actor=actor,
+                        person_id=person_id,
+                        request=request,
+                        csrf_input=csrf_input(request),
+                    )
+                )
+            except Exception:
+                # One plugin's failure must not take the record page down with it.
+                log.exception("person panel %s failed to load", panel.name)
+                entry["failed"] = True
+        out.append(entry)
+    return out
+
+
+@get(PERSON, include_in_schema=False)
+async def person_page(
+    request: Request[Any, Any, Any],
+    actor: NamedDependency[Actor],
+    db_session: NamedDependency[AsyncSession],
+    state: State,
+    person_id: FromPath[uuid.UUID],
+    done: str | None = None,
+) -> Template:
+    person = await PersonService(db_session, actor).get(person_id)
+    readable = await readable_categories(request, actor, person_id)
+    kinds: dict[str, str] = state.intervention_kinds
+    interventions = (
+        await InterventionService(db_session, actor, kinds).list(
+            person_id=person_id,
+            organisation_id=None,
+            kind=None,
+            category=None,
+            setting=None,
+            occurred_from=None,
+            occurred_to=None,
+            limit=LIST_LIMIT,
+            cursor=None,
+        )
+    ).items
+    # AUTHZ: the engine will filter in SQL; this keeps the page honest until then.
+    interventions = [i for i in interventions if i.category in readable]
+    by_category: dict[str, list[Any]] = defaultdict(list)
+    for item in interventions:
+        by_category[item.category].append(item)
+
+    def shown(section: str) -> bool:
+        return SECTION_CATEGORIES[section] in readable
+
+    episodes = (
+        await EpisodeService(db_session, actor).list(
+            person_id=person_id, phase=None, key_worker_id=None, limit=LIST_LIMIT, cursor=None
+        )
+    ).items
+    referrals = (
+        (
+            await ReferralService(db_session, actor).list(
+                person_id=person_id,
+                episode_id=None,
+                source=None,
+                decision=None,
+                overdue=None,
+                limit=LIST_LIMIT,
+                cursor=None,
+            )
+        ).items
+        if shown("referrals")
+        else []
+    )
+    consents = (
+        (
+            await ConsentService(db_session, actor).list(
+                person_id, active=None, category=None, limit=LIST_LIMIT, cursor=None
+            )
+        ).items
+        if shown("consents")
+        else []
+    )
+    plan = None
+    if shown("plan"):
+        plans = (
+            await PlanService(db_session, actor).list(
+                person_id=person_id, episode_id=None, status=None, limit=LIST_LIMIT, cursor=None
+            )
+        ).items
+        if plans:
+            latest = max(plans, key=lambda p: p.created_at)
+            plan = await PlanService(db_session, actor).get(latest.id)
+    reviews: list[Any] = []
+    charts: list[Any] = []
+    if shown("outcomes"):
+        outcome_service = OutcomeReviewService(db_session, actor)
+        reviews = (
+            await outcome_service.list(person_id=person_id, limit=LIST_LIMIT, cursor=None)
+        ).items
+        distance = await outcome_service.distance(person_id)
+        charts = [distance_chart(d, distance.domains[d]) for d in DOMAINS] if reviews else []
+
+    organisations = {o.id: o.name for o in await queries.organisations(db_session, actor)}
+    people_ids = {e.key_worker_id for e in episodes if e.key_worker_id}
+    people_ids |= {i.recorded_by for i in interventions if i.recorded_by}
+    names = await queries.user_names(db_session, people_ids)
+    current = max(episodes, key=lambda e: e.opened_at) if episodes else None
+    today = date.today()
+    flags: list[str] = []
+    if person.liberation_date and 0 <= (person.liberation_date - today).days <= 14:
+        flags.append(f"Liberation in {(person.liberation_date - today).days} days")
+    flags += [
+        f"Comprehensive assessment due {r.assessment_due_on:%d %b}"
+        for r in referrals
+        if r.decision != "declined" and r.assessment_due_on < today
+    ][:1]
+    if any(c.withdrawn_at for c in consents):
+        flags.append("Consent withdrawn for some sharing")
+    return render(
+        request,
+        "pages/person.html",
+        actor,
+        person=person,
+        current=current,
+        key_worker=names.get(current.key_worker_id) if current and current.key_worker_id else None,
+        flags=flags,
+        timeline=interventions,
+        by_category=by_category,
+        categories=state.sharing_categories,
+        readable=readable,
+        shown={s: shown(s) for s in SECTION_CATEGORIES},
+        episodes=episodes,
+        referrals=referrals,
+        consents=consents,
+        plan=plan,
+        reviews=reviews,
+        charts=charts,
+        domains=DOMAINS,
+        panels=await plugin_panels(request, db_session, actor, person_id, readable),
+        organisations=organisations,
+        names=names,
+        done=DONE_MESSAGES.get(done or ""),
+        tenant_name=await queries.tenant_name(db_session, actor),
+    )
+
+
+# -- forms ------------------------------------------------------------------------------------
+
+
+async def form_page(
+    request: Request[Any, Any, Any],
+    actor: Actor,
+    session: AsyncSession,
+    person_id: uuid.UUID,
+    template: str,
+    values: dict[str, str],
+    errors: FormErrors,
+    **context: Any,
+) -> Template:
+    # The form page reads only the person's identity line, through the audited service.
+    person = await PersonService(session, actor).get(person_id)
+    return render(
+        request,
+        template,
+        actor,
+        person=person,
+        values=values,
+        errors=errors,
+        back=person_url(actor, person_id),
+        status_code=400 if errors else 200,
+        **context,
+    )
+
+
+def date_values(prefix: str, day: date | None) -> dict[str, str]:
+    if day is None:
+        return {}
+    return {
+        f"{prefix}-day": str(day.day),
+        f"{prefix}-month": str(day.month),
+        f"{prefix}-year": str(day.year),
+    }
+
+
+def kind_options(state: State) -> list[tuple[str, str]]:
+    from core.web.filters import humanise
+
+    return sorted(((k, humanise(k)) for k in state.intervention_kinds), key=lambda o: o[1])
+
+
+INTERVENTION_MESSAGES = {
+    "kind": "Select the kind of intervention",
+    "setting": "Select where the intervention took place",
+    "duration_minutes": "Duration must be a whole number of minutes between 1 and 1440",
+    "notes": "Notes must be 10,000 characters or fewer",
+    "occurred_at": "Enter the date of the intervention",
+}
+
+
+@get(f"{PERSON}/interventions/new", include_in_schema=False)
+async def intervention_form(
+    request: Request[Any, Any, Any],
+    actor: NamedDependency[Actor],
+    db_session: NamedDependency[AsyncSession],
+    state: State,
+    person_id: FromPath[uuid.UUID],
+) -> Template:
+    values = date_values("occurred_on", date.today())
+    return await form_page(
+        request,
+        actor,
+        db_session,
+        person_id,
+        "pages/intervention_form.html",
+        values,
+        FormErrors(),
+        kinds=kind_options(state),
+    )
+
+
+@post(f"{PERSON}/interventions/new", include_in_schema=False)
+async def intervention_submit(
+    request: Request[Any, Any, Any],
+    actor: NamedDependency[Actor],
+    db_session: NamedDependency[AsyncSession],
+    state: State,
+    person_id: FromPath[uuid.UUID],
+) -> Template | Redirect:
+    values = form_values(await request.form())
+    errors = FormErrors()
+    if values.get("kind") not in state.intervention_kinds:
+        errors.add("kind", INTERVENTION_MESSAGES["kind"])
+    if values.get("setting") not in {s.value for s in Setting}:
+        errors.add("setting", INTERVENTION_MESSAGES["setting"])
+    day = parse_date(values, "occurred_on", errors, "Date of the intervention")
+    if day is None and "occurred_on" not in errors:
+        errors.add("occurred_on", "Enter the date of the intervention")
+    if day is not None and day > date.today():
+        errors.add("occurred_on", "Date of the intervention must be today or in the past")
+    at = parse_time(values, "occurred_time", errors, "Time")
+    duration = values.get("duration_minutes", "")
+    if duration and not duration.isdigit():
+        errors.add("duration_minutes", INTERVENTION_MESSAGES["duration_minutes"])
+    data = None
+    if not errors and day is not None:
+        data = convert(
+            {
+                "person_id": str(person_id),
+                "kind": values["kind"],
+                "setting": values["setting"],
+                "occurred_at": uk_moment(day, at).isoformat(),
+                "duration_minutes": int(duration) if duration else None,
+                "notes": values.get("notes") or None,
+            },
+            InterventionCreate,
+            errors,
+            INTERVENTION_MESSAGES,
+        )
+    if data is not None:
+        try:
+            await InterventionService(db_session, actor, state.intervention_kinds).create(data)
+        except HTTPException as exc:
+            if exc.status_code not in (409, 422):
+                raise
+            await db_session.rollback()
+            rule_errors(exc, errors, "kind")
+        else:
+            return Redirect(person_url(actor, person_id, "intervention") + "#timeline")
+    if "occurred_at" in errors:
+        errors["occurred_on"] = errors.pop("occurred_at")
+    return await form_page(
+        request,
+        actor,
+        db_session,
+        person_id,
+        "pages/intervention_form.html",
+        values,
+        errors,
+        kinds=kind_options(state),
+    )
+
+
+@get(f"{PERSON}/liberation", include_in_schema=False)
+async def liberation_form(
+    request: Request[Any, Any, Any],
+    actor: NamedDependency[Actor],
+    db_session: NamedDependency[AsyncSession],
+    person_id: FromPath[uuid.UUID],
+) -> Template:
+    person = await PersonService(db_session, actor).get(person_id)
+    return await form_page(
+        request,
+        actor,
+        db_session,
+        person_id,
+        "pages/liberation_form.html",
+        date_values("liberation_date", person.liberation_date),
+        FormErrors(),
+    )
+
+
+@post(f"{PERSON}/liberation", include_in_schema=False)
+async def liberation_submit(
+    request: Request[Any, Any, Any],
+    actor: NamedDependency[Actor],
+    db_session: NamedDependency[AsyncSession],
+    person_id: FromPath[uuid.UUID],
+) -> Template | Redirect:
+    values = form_values(await request.form())
+    errors = FormErrors()
+    day = parse_date(values, "liberation_date", errors, "Liberation date")
+    if not errors:
+        try:
+            await PersonService(db_session, actor).update(
+                person_id, PersonUpdate(liberation_date=day)
+            )
+        except HTTPException as exc:
+            if exc.status_code not in (409, 422):
+                raise
+            await db_session.rollback()
+            rule_errors(exc, errors, "liberation_date")
+        else:
+            return Redirect(person_url(actor, person_id, "liberation"))
+    return await form_page(
+        request, actor, db_session, person_id, "pages/liberation_form.html", values, errors
+    )
+
+
+REFERRAL_MESSAGES = {
+    "source": "Select where the referral came from",
+    "reason": "Reason must be 2,000 characters or fewer",
+    "received_at": "Enter the date the referral was received",
+}
+
+
+@get(f"{PERSON}/referrals/new", include_in_schema=False)
+async def referral_form(
+    request: Request[Any, Any, Any],
+    actor: NamedDependency[Actor],
+    db_session: NamedDependency[AsyncSession],
+    person_id: FromPath[uuid.UUID],
+) -> Template:
+    return await form_page(
+        request,
+        actor,
+        db_session,
+        person_id,
+        "pages/referral_form.html",
+        date_values("received_on", date.today()),
+        FormErrors(),
+        sources=[(s.value, s.value) for s in ReferralSource],
+    )
+
+
+@post(f"{PERSON}/referrals/new", include_in_schema=False)
+async def referral_submit(
+    request: Request[Any, Any, Any],
+    actor: NamedDependency[Actor],
+    db_session: NamedDependency[AsyncSession],
+    person_id: FromPath[uuid.UUID],
+) -> Template | Redirect:
+    values = form_values(await request.form())
+    errors = FormErrors()
+    if values.get("source") not in {s.value for s in ReferralSource}:
+        errors.add("source", REFERRAL_MESSAGES["source"])
+    day = parse_date(values, "received_on", errors, "Date received")
+    if day is not None and day > date.today():
+        errors.add("received_on", "Date received must be today or in the past")
+    data = None
+    if not errors:
+        received = None
+        if day is not None and day != date.today():
+            received = uk_moment(day, None).isoformat()
+        data = convert(
+            {
+                "person_id": str(person_id),
+                "source": values["source"],
+                "reason": values.get("reason") or None,
+                "received_at": received,
+            },
+            ReferralCreate,
+            errors,
+            REFERRAL_MESSAGES,
+        )
+    if data is not None:
+        try:
+            await ReferralService(db_session, actor).create(data)
+        except HTTPException as exc:
+            if exc.status_code not in (409, 422):
+                raise
+            await db_session.rollback()
+            rule_errors(exc, errors, "source")
+        else:
+            return Redirect(person_url(actor, person_id, "referral") + "#referrals")
+    return await form_page(
+        request,
+        actor,
+        db_session,
+        person_id,
+        "pages/referral_form.html",
+        values,
+        errors,
+        sources=[(s.value, s.value) for s in ReferralSource],
+    )
+
+
+REVIEW_MESSAGES = {
+    domain: f"Select a score for {domain.replace('_', ' ')}" for domain in DOMAINS
+} | {
+    "setting": "Select where the review took place",
+    "reviewed_on": "Enter the date of the review",
+    "notes": "Notes must be 10,000 characters or fewer",
+}
+
+
+@get(f"{PERSON}/reviews/new", include_in_schema=False)
+async def review_form(
+    request: Request[Any, Any, Any],
+    actor: NamedDependency[Actor],
+    db_session: NamedDependency[AsyncSession],
+    person_id: FromPath[uuid.UUID],
+) -> Template:
+    return await form_page(
+        request,
+        actor,
+        db_session,
+        person_id,
+        "pages/review_form.html",
+        date_values("reviewed_on", date.today()),
+        FormErrors(),
+        domains=DOMAINS,
+        scores=list(range(SCORE_MIN, SCORE_MAX + 1)),
+    )
+
+
+@post(f"{PERSON}/reviews/new", include_in_schema=False)
+async def review_submit(
+    request: Request[Any, Any, Any],
+    actor: NamedDependency[Actor],
+    db_session: NamedDependency[AsyncSession],
+    person_id: FromPath[uuid.UUID],
+) -> Template | Redirect:
+    values = form_values(await request.form())
+    errors = FormErrors()
+    day = parse_date(values, "reviewed_on", errors, "Date of the review")
+    if day is None and "reviewed_on" not in errors:
+        errors.add("reviewed_on", REVIEW_MESSAGES["reviewed_on"])
+    if values.get("setting") not in {s.value for s in Setting}:
+        errors.add("setting", REVIEW_MESSAGES["setting"])
+    scores: dict[str, int] = {}
+    for domain in DOMAINS:
+        raw = values.get(domain, "")
+        if not raw.isdigit() or not SCORE_MIN <= int(raw) <= SCORE_MAX:
+            errors.add(domain, REVIEW_MESSAGES[domain])
+        else:
+            scores[domain] = int(raw)
+    data = None
+    if not errors and day is not None:
+        data = convert(
+            {
+                "person_id": str(person_id),
+                "reviewed_on": day.isoformat(),
+                "setting": values["setting"],
+                "notes": values.get("notes") or None,
+                **scores,
+            },
+            OutcomeReviewCreate,
+            errors,
+            REVIEW_MESSAGES,
+        )
+    if data is not None:
+        try:
+            await OutcomeReviewService(db_session, actor).create(data)
+        except HTTPException as exc:
+            if exc.status_code not in (409, 422):
+                raise
+            await db_session.rollback()
+            rule_errors(exc, errors, "reviewed_on")
+        else:
+            return Redirect(person_url(actor, person_id, "review") + "#outcomes")
+    return await form_page(
+        request,
+        actor,
+        db_session,
+        person_id,
+        "pages/review_form.html",
+        values,
+        errors,
+        domains=DOMAINS,
+        scores=list(range(SCORE_MIN, SCORE_MAX + 1)),
+    )
+
+
+CONSENT_MESSAGES = {
+    "category": "Select what the person agreed to share",
+    "purpose": "Enter what the information will be used for",
+    "lawful_basis": "Select the lawful basis for sharing",
+    "recipient": "Select who it may be shared with",
+}
+
+
+async def consent_context(state: State, session: AsyncSession, actor: Actor) -> dict[str, Any]:
+    orgs = await queries.organisations(session, actor)
+    return {
+        "categories": [(c, c) for c in state.sharing_categories],
+        "recipients": [
+            (f"kind:{k.value}", f"Every {k.value.replace('_', ' ')} partner")
+            for k in OrganisationKind
+        ]
+        + [(f"org:{o.id}", o.name) for o in orgs],
+    }
+
+
+@get(f"{PERSON}/consents/new", include_in_schema=False)
+async def consent_form(
+    request: Request[Any, Any, Any],
+    actor: NamedDependency[Actor],
+    db_session: NamedDependency[AsyncSession],
+    state: State,
+    person_id: FromPath[uuid.UUID],
+) -> Template:
+    return await form_page(
+        request,
+        actor,
+        db_session,
+        person_id,
+        "pages/consent_form.html",
+        {"lawful_basis": "consent"},
+        FormErrors(),
+        **await consent_context(state, db_session, actor),
+    )
+
+
+@post(f"{PERSON}/consents/new", include_in_schema=False)
+async def consent_submit(
+    request: Request[Any, Any, Any],
+    actor: NamedDependency[Actor],
+    db_session: NamedDependency[AsyncSession],
+    state: State,
+    person_id: FromPath[uuid.UUID],
+) -> Template | Redirect:
+    values = form_values(await request.form())
+    errors = FormErrors()
+    if values.get("category") not in state.sharing_categories:
+        errors.add("category", CONSENT_MESSAGES["category"])
+    recipient = values.get("recipient", "")
+    target: dict[str, Any] = {}
+    if recipient.startswith("kind:"):
+        target["recipient_kind"] = recipient.removeprefix("kind:")
+    elif recipient.startswith("org:") and queries.parse_uuid(recipient.removeprefix("org:")):
+        target["recipient_organisation_id"] = recipient.removeprefix("org:")
+    else:
+        errors.add("recipient", CONSENT_MESSAGES["recipient"])
+    if not values.get("purpose"):
+        errors.add("purpose", CONSENT_MESSAGES["purpose"])
+    data = None
+    if not errors:
+        data = convert(
+            {
+                "category": values["category"],
+                "purpose": values["purpose"],
+                "lawful_basis": values.get("lawful_basis", ""),
+                **target,
+            },
+            ConsentCreate,
+            errors,
+            CONSENT_MESSAGES,
+        )
+    if data is not None:
+        try:
+            await ConsentService(db_session, actor).create(
+                person_id, data, categories=state.sharing_categories
+            )
+        except HTTPException as exc:
+            if exc.status_code not in (409, 422):
+                raise
+            await db_session.rollback()
+            rule_errors(exc, errors, "category")
+        else:
+            return Redirect(person_url(actor, person_id, "consent") + "#consent")
+    for key in ("recipient_kind", "recipient_organisation_id"):
+        if key in errors:
+            errors["recipient"] = errors.pop(key)
+    return await form_page(
+        request,
+        actor,
+        db_session,
+        person_id,
+        "pages/consent_form.html",
+        values,
+        errors,
+        **await consent_context(state, db_session, actor),
+    )
+
+
+@post(f"{PERSON}/consents/{{consent_id:uuid}}/withdraw", include_in_schema=False)
+async def consent_withdraw(
+    request: Request[Any, Any, Any],
+    actor: NamedDependency[Actor],
+    db_session: NamedDependency[AsyncSession],
+    person_id: FromPath[uuid.UUID],
+    consent_id: FromPath[uuid.UUID],
+) -> Redirect:
+    values = form_values(await request.form())
+    reason = values.get("reason") or None
+    await ConsentService(db_session, actor).withdraw(
+        person_id, consent_id, ConsentWithdraw(reason=reason[:2000] if reason else None)
+    )
+    return Redirect(person_url(actor, person_id, "withdrawn") + "#consent")
+
+
+HANDLERS = [
+    person_page,
+    intervention_form,
+    intervention_submit,
+    liberation_form,
+    liberation_submit,
+    referral_form,
+    referral_submit,
+    review_form,
+    review_submit,
+    consent_form,
+    consent_submit,
+    consent_withdraw,
+]

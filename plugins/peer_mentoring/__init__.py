@@ -1,0 +1,113 @@
+"""Peer mentoring (category ``peer_support``): mentors with lived experience, vetting and
+availability; matching a cleared mentor with a person; sessions; and the "met at the
+gate" appointment, made on the liberation date and moved with it (Dear Albert, Leicester;
+Sacro's mentors, Low Moss).
+
+Everything core needs from this plugin comes through the hooks below; core never imports it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from core.hookspecs import hookimpl
+from core.hooktypes import DemoContext, DomainEvent, JobRequest, NavItem, PersonPanel
+from plugins.peer_mentoring.controllers import PeerMentoringController
+from plugins.peer_mentoring.demo import load_demo
+from plugins.peer_mentoring.models import MODELS
+from plugins.peer_mentoring.services import (
+    CATEGORY,
+    peer_mentoring_gate_appointment,
+    person_panel,
+)
+
+HERE = Path(__file__).resolve().parent
+GATE_JOB = peer_mentoring_gate_appointment.__name__
+
+
+@hookimpl
+def register_sharing_categories() -> list[str]:
+    return [CATEGORY]
+
+
+@hookimpl
+def register_intervention_kinds() -> dict[str, str]:
+    return {"peer_mentoring_session": CATEGORY, "met_at_the_gate": CATEGORY}
+
+
+@hookimpl
+def register_routes() -> list[Any]:
+    return [PeerMentoringController]
+
+
+@hookimpl
+def register_models() -> list[Any]:
+    return list(MODELS)
+
+
+@hookimpl
+def register_migration_locations() -> list[str]:
+    return [str(HERE / "migrations" / "versions")]
+
+
+@hookimpl
+def register_jobs() -> list[Any]:
+    return [peer_mentoring_gate_appointment]
+
+
+@hookimpl
+def on_domain_event(event: DomainEvent) -> list[JobRequest]:
+    if event.name != "liberation_date_set" or event.person_id is None:
+        return []
+    old, new = event.data.get("old"), event.data.get("new")
+    # Old and new both in the key: a date moved back to an earlier value is a new request.
+    return [
+        JobRequest(
+            job=GATE_JOB,
+            key=f"gate:{event.person_id}:{old or 'none'}:{new or 'none'}",
+            args={
+                "tenant_id": str(event.tenant_id),
+                "person_id": str(event.person_id),
+                "liberation_date": new,
+            },
+        )
+    ]
+
+
+@hookimpl
+def register_navigation() -> list[NavItem]:
+    return [NavItem(label="Mentoring schedule", path="peer-mentoring/schedule", order=70)]
+
+
+@hookimpl
+def register_person_panels() -> list[PersonPanel]:
+    return [
+        PersonPanel(
+            name="peer_mentoring",
+            title="Peer support",
+            category=CATEGORY,
+            template="peer_mentoring/person_panel.html",
+            load=person_panel,
+            order=70,
+        )
+    ]
+
+
+@hookimpl
+def register_protocol_lines(tenant_slug: str) -> list[str]:
+    # Mentors see their own mentees; key workers coordinate matches and the gate.
+    t = tenant_slug
+    return [
+        f"p, r:peer_mentor, {t}, {CATEGORY}, read, assigned, consent",
+        f"p, r:peer_mentor, {t}, {CATEGORY}, write, assigned, consent",
+        f"p, r:case_worker, {t}, {CATEGORY}, read, partnership, no_consent",
+        f"p, r:case_worker, {t}, {CATEGORY}, write, partnership, no_consent",
+        f"p, r:partnership_lead, {t}, {CATEGORY}, read, partnership, no_consent",
+    ]
+
+
+@hookimpl
+def register_demo_loaders() -> list[Callable[[DemoContext], Awaitable[None]]]:
+    return [load_demo]

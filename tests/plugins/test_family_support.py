@@ -1,0 +1,364 @@
+"""Family support over the public API: contacts only under an active family consent,
+sessions logged, family days planned before release and listed by date, tenancy,
+the plugin switched off, bad input and audit."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.audit.models import AuditEvent
+from core.db.engine import make_engine, make_session_factory
+from core.referrals.services import local_today
+from core.tenancy.models import Tenant
+from plugins.family_support.models import FamilyContact
+
+T = "/api/v1/t"
+LM = f"{T}/low-moss"
+LC = f"{T}/leicester"
+FS = f"{LM}/family-support"
+
+
+@asynccontextmanager
+async def db(world) -> AsyncIterator[AsyncSession]:
+    engine = make_engine(world.settings.db)
+    try:
+        async with make_session_factory(engine)() as session:
+            yield session
+    finally:
+        await engine.dispose()
+
+
+async def audit_rows(world, **where: Any) -> list[AuditEvent]:
+    async with db(world) as session:
+        stmt = select(AuditEvent).order_by(AuditEvent.at)
+        for key, value in where.items():
+            stmt = stmt.where(getattr(AuditEvent, key) == value)
+        return list((await session.scalars(stmt)).all())
+
+
+async def make_person(world, tenant: str = "low-moss", user: str = "lm_worker", **body) -> str:
+    person = {
+        "given_name": "Jamie",
+        "family_name": f"Case{uuid.uuid4().hex[:6]}",
+        "date_of_birth": "1988-07-14",
+        "reception_date": "2026-01-05",
+        **body,
+    }
+    response = await world.post(user, f"{T}/{tenant}/persons", person)
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+async def give_consent(
+    world,
+    person_id: str,
+    *,
+    tenant: str = "low-moss",
+    org: str = "turning-point-scotland",
+    category: str = "family",
+    user: str = "lm_worker",
+) -> str:
+    response = await world.post(
+        user,
+        f"{T}/{tenant}/persons/{person_id}/consents",
+        {
+            "category": category,
+            "recipient_organisation_id": world.org_id(tenant, org),
+            "purpose": "Family support before and after release",
+            "lawful_basis": "consent",
+        },
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+CONTACT = {"name": "Margaret  Example", "relationship": "parent", "phone": "07700 900123"}
+
+
+async def set_plugins(world, slug: str, plugins: list[str]) -> None:
+    async with db(world) as session:
+        tenant = await session.scalar(select(Tenant).where(Tenant.slug == slug))
+        tenant.config = {**tenant.config, "plugins": plugins}
+        await session.commit()
+
+
+# ---------------------------------------------------------------- contacts and consent
+
+
+async def test_a_contact_needs_an_active_family_consent(world):
+    person = await make_person(world)
+    url = f"{FS}/persons/{person}/contacts"
+
+    refused = await world.post("lm_worker", url, CONTACT)
+    assert refused.status_code == 422, refused.text
+    assert "consent" in refused.json()["detail"]
+    assert refused.json()["extra"][0]["key"] == "person_id"
+
+    # Consent to another category, or to share family information with another partner,
+    # is not consent to this partner holding the family's details.
+    await give_consent(world, person, category="housing")
+    await give_consent(world, person, org="sacro")
+    assert (await world.post("lm_worker", url, CONTACT)).status_code == 422
+
+    consent = await give_consent(world, person)
+    created = await world.post("lm_worker", url, CONTACT)
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["name"] == "Margaret Example"
+    assert body["relationship"] == "parent"
+    assert body["consent_id"] == consent
+    assert body["organisation_id"] == world.org_id("low-moss", "turning-point-scotland")
+
+    # Withdrawal takes effect at once: no new contact under a withdrawn consent.
+    withdrawn = await world.post(
+        "lm_worker", f"{LM}/persons/{person}/consents/{consent}/withdraw", {}
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    again = await world.post("lm_worker", url, CONTACT)
+    assert again.status_code == 422
+
+    listed = await world.get("lm_worker", url)
+    assert listed.status_code == 200
+    assert [c["id"] for c in listed.json()["items"]] == [body["id"]]
+
+    one = await world.get("lm_worker", f"{FS}/contacts/{body['id']}")
+    assert one.status_code == 200
+    assert one.json()["phone"] == "07700 900123"
+
+    created_events = await audit_rows(world, action="create", record_type="family_contact")
+    assert [e.record_id for e in created_events] == [uuid.UUID(body["id"])]
+    # The contact's name never reaches the audit trail.
+    assert "Margaret" not in str(created_events[0].detail)
+    reads = await audit_rows(world, action="read", record_type="family_contact")
+    assert [e.record_id for e in reads] == [uuid.UUID(body["id"])]
+    lists = await audit_rows(world, action="list", record_type="family_contact")
+    assert [e.person_id for e in lists] == [uuid.UUID(person)]
+
+
+async def test_a_consent_to_the_partner_kind_counts(world):
+    person = await make_person(world)
+    response = await world.post(
+        "lm_worker",
+        f"{LM}/persons/{person}/consents",
+        {
+            "category": "family",
+            "recipient_kind": "third_sector",
+            "purpose": "Family support",
+            "lawful_basis": "consent",
+        },
+    )
+    assert response.status_code == 201
+    created = await world.post("lm_worker", f"{FS}/persons/{person}/contacts", CONTACT)
+    assert created.status_code == 201, created.text
+
+
+async def test_contacts_page(world):
+    person = await make_person(world)
+    await give_consent(world, person)
+    ids = []
+    for n in range(3):
+        response = await world.post(
+            "lm_worker",
+            f"{FS}/persons/{person}/contacts",
+            {"name": f"Relative {n}", "relationship": "sibling"},
+        )
+        ids.append(response.json()["id"])
+    first = await world.get("lm_worker", f"{FS}/persons/{person}/contacts", params={"limit": 2})
+    assert len(first.json()["items"]) == 2
+    cursor = first.json()["next_cursor"]
+    assert cursor
+    second = await world.get(
+        "lm_worker", f"{FS}/persons/{person}/contacts", params={"limit": 2, "cursor": cursor}
+    )
+    seen = [c["id"] for c in first.json()["items"] + second.json()["items"]]
+    assert sorted(seen) == sorted(ids)
+    assert second.json()["next_cursor"] is None
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"relationship": "parent"}, "name"),
+        ({"name": "  ", "relationship": "parent"}, "name"),
+        ({"name": "A", "relationship": "landlord"}, "relationship"),
+        ({"name": "A", "relationship": "parent", "phone": "call me"}, "phone"),
+        ({"name": "A", "relationship": "parent", "address": "x"}, "address"),
+    ],
+)
+async def test_bad_contact_bodies(world, body, field):
+    person = await make_person(world)
+    await give_consent(world, person)
+    response = await world.post("lm_worker", f"{FS}/persons/{person}/contacts", body)
+    assert response.status_code == 400, response.text
+    assert field in response.text
+
+
+# ---------------------------------------------------------------- sessions
+
+
+async def test_sessions_are_logged_with_the_persons_own_contact(world):
+    person = await make_person(world)
+    other = await make_person(world)
+    await give_consent(world, person)
+    await give_consent(world, other)
+    contact = (await world.post("lm_worker", f"{FS}/persons/{person}/contacts", CONTACT)).json()[
+        "id"
+    ]
+    strangers = (await world.post("lm_worker", f"{FS}/persons/{other}/contacts", CONTACT)).json()[
+        "id"
+    ]
+    url = f"{FS}/persons/{person}/sessions"
+    when = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+
+    wrong = await world.post(
+        "lm_worker", url, {"kind": "phone", "occurred_at": when, "contact_id": strangers}
+    )
+    assert wrong.status_code == 422
+    assert wrong.json()["extra"][0]["key"] == "contact_id"
+
+    future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    assert (
+        await world.post("lm_worker", url, {"kind": "phone", "occurred_at": future})
+    ).status_code == 422
+    naive = await world.post("lm_worker", url, {"kind": "phone", "occurred_at": "2026-01-01T10:00"})
+    assert naive.status_code == 400
+
+    logged = await world.post(
+        "lm_worker",
+        url,
+        {"kind": "visit", "occurred_at": when, "contact_id": contact, "duration_minutes": 45},
+    )
+    assert logged.status_code == 201, logged.text
+    listed = (await world.get("lm_worker", url)).json()["items"]
+    assert [(s["id"], s["kind"], s["contact_id"]) for s in listed] == [
+        (logged.json()["id"], "visit", contact)
+    ]
+    assert await audit_rows(world, action="create", record_type="family_session")
+
+
+# ---------------------------------------------------------------- family days
+
+
+async def test_family_days_are_planned_before_release_and_listed_by_date(world):
+    today = local_today()
+    release = today + timedelta(days=20)
+    soon = await make_person(world, liberation_date=release.isoformat())
+    later = await make_person(world, liberation_date=(today + timedelta(days=40)).isoformat())
+    no_date = await make_person(world)
+    url = f"{FS}/family-days"
+
+    refused = await world.post(
+        "lm_worker", url, {"person_id": no_date, "planned_on": today.isoformat()}
+    )
+    assert refused.status_code == 422
+    assert "liberation date" in refused.json()["detail"]
+    after = await world.post(
+        "lm_worker",
+        url,
+        {"person_id": soon, "planned_on": (release + timedelta(days=1)).isoformat()},
+    )
+    assert after.status_code == 422
+    assert after.json()["extra"][0]["key"] == "planned_on"
+    past = await world.post(
+        "lm_worker",
+        url,
+        {"person_id": soon, "planned_on": (today - timedelta(days=1)).isoformat()},
+    )
+    assert past.status_code == 422
+
+    first = await world.post(
+        "lm_worker",
+        url,
+        {
+            "person_id": later,
+            "planned_on": (today + timedelta(days=30)).isoformat(),
+            "location": "Visits hall",
+        },
+    )
+    assert first.status_code == 201, first.text
+    second = await world.post(
+        "lm_worker",
+        url,
+        {"person_id": soon, "planned_on": (release - timedelta(days=7)).isoformat()},
+    )
+    assert second.status_code == 201, second.text
+    assert second.json()["liberation_date"] == release.isoformat()
+
+    listed = (await world.get("lm_worker", url)).json()["items"]
+    assert [d["id"] for d in listed] == [second.json()["id"], first.json()["id"]]
+    window = await world.get(
+        "lm_worker", url, params={"to": (today + timedelta(days=20)).isoformat()}
+    )
+    assert [d["id"] for d in window.json()["items"]] == [second.json()["id"]]
+    bad_window = await world.get(
+        "lm_worker",
+        url,
+        params={"from": today.isoformat(), "to": (today - timedelta(days=1)).isoformat()},
+    )
+    assert bad_window.status_code == 400
+
+    cancelled = await world.patch(
+        "lm_worker", f"{url}/{first.json()['id']}", {"status": "cancelled"}
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    planned = await world.get("lm_worker", url, params={"status": "planned"})
+    assert [d["id"] for d in planned.json()["items"]] == [second.json()["id"]]
+    # A cancelled day is not changed again: a new one is planned instead.
+    assert (
+        await world.patch("lm_worker", f"{url}/{first.json()['id']}", {"status": "held"})
+    ).status_code == 422
+
+    due = await world.get("lm_worker", f"{url}/due", params={"weeks": 8})
+    due_ids = [p["person_id"] for p in due.json()["items"]]
+    # "soon" has a family day; "later" had one, but it was cancelled.
+    assert later in due_ids and soon not in due_ids and no_date not in due_ids
+    assert (await world.get("lm_worker", f"{url}/due", params={"weeks": 0})).status_code == 400
+    assert await audit_rows(world, action="update", record_type="family_day")
+
+
+# ---------------------------------------------------------------- tenancy, switch, sharing
+
+
+async def test_leicester_never_reaches_low_moss_family_data(world):
+    person = await make_person(world)
+    await give_consent(world, person)
+    contact = (await world.post("lm_worker", f"{FS}/persons/{person}/contacts", CONTACT)).json()[
+        "id"
+    ]
+    lc = f"{LC}/family-support"
+    assert (await world.get("lc_worker", f"{lc}/contacts/{contact}")).status_code == 404
+    assert (await world.get("lc_worker", f"{lc}/persons/{person}/contacts")).status_code == 404
+    assert (
+        await world.post("lc_worker", f"{lc}/persons/{person}/contacts", CONTACT)
+    ).status_code == 404
+    assert (await world.get("lc_worker", f"{FS}/contacts/{contact}")).status_code == 404
+    listed = await world.get("lc_worker", f"{lc}/family-days", params={"from": "2000-01-01"})
+    assert listed.json()["items"] == []
+
+
+async def test_switched_off_the_routes_answer_404(world):
+    person = await make_person(world)
+    await give_consent(world, person)
+    assert (await world.get("lm_worker", f"{FS}/persons/{person}/contacts")).status_code == 200
+    await set_plugins(world, "low-moss", ["housing", "peer_mentoring", "harm_reduction"])
+    for url in (f"{FS}/persons/{person}/contacts", f"{FS}/family-days", f"{FS}/family-days/due"):
+        response = await world.get("lm_worker", url)
+        assert response.status_code == 404, url
+    assert (
+        await world.post("lm_worker", f"{FS}/persons/{person}/contacts", CONTACT)
+    ).status_code == 404
+    async with db(world) as session:
+        assert (await session.scalars(select(FamilyContact))).all() == []
+    # Leicester keeps it.
+    lc_person = await make_person(world, tenant="leicester", user="lc_worker")
+    assert (
+        await world.get("lc_worker", f"{LC}/family-support/persons/{lc_person}/contacts")
+    ).status_code == 200
