@@ -14,7 +14,24 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# The pages' front-end assets (GOV.UK Frontend, htmx; axe-core for the browser tests) come
+# from the npm registry and are built into core/web/static (git-ignored).
+NODE_STAMP := node_modules/.installed-stamp
+ASSETS := core/web/static/govuk/govuk-frontend.min.css
+# The browser tests drive Debian's Chromium; installed with apt only when it is missing.
+CHROMIUM := /usr/bin/chromium
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+$(ASSETS): $(NODE_STAMP) $(STAMP) core/web/assets.py
+	$(BIN)/python -m core.web.assets
+
+$(CHROMIUM):
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+
+install: $(STAMP) $(ASSETS) $(CHROMIUM)
 
 run: install
 	$(BIN)/throughcare db upgrade
@@ -32,4 +49,4 @@ lint: install
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache node_modules core/web/static test-artifacts

@@ -197,6 +197,64 @@ def print_demo_logins(report: Any) -> None:
 
 
 @main.group()
+def bench() -> None:
+    """Benchmarks that print what they measure."""
+
+
+@bench.command("sharing")
+@click.option(
+    "--persons", default=100_000, show_default=True, help="People to build (1M: 1000000)."
+)
+@click.option(
+    "--protocol-lines",
+    "protocol_lines",
+    multiple=True,
+    type=int,
+    default=(1_000, 100_000),
+    show_default=True,
+    help="Protocol sizes to measure (repeatable).",
+)
+@click.option("--pages", default=200, show_default=True, help="Caseload pages timed per case.")
+@click.option(
+    "--postgres",
+    default=None,
+    help="Also on PostgreSQL: a URL of a server where a scratch database may be created.",
+)
+def bench_sharing(
+    persons: int, protocol_lines: tuple[int, ...], pages: int, postgres: str | None
+) -> None:
+    """Caseload latency and throughput with authorization on and off, on SQLite (and
+    PostgreSQL), with small and large protocols, and enforce() calls per request."""
+    import tempfile
+    from pathlib import Path
+
+    from core.bench.sharing import report, run
+    from core.db.engine import make_engine, make_session_factory
+    from core.db.migrate import upgrade
+    from core.settings import DatabaseSettings
+
+    async def one(url: str) -> Any:
+        engine = make_engine(DatabaseSettings(url=url, pool_size=5))
+        try:
+            return await run(
+                make_session_factory(engine), persons, list(protocol_lines), pages, click.echo
+            )
+        finally:
+            await engine.dispose()
+
+    with tempfile.TemporaryDirectory() as scratch:
+        url = f"sqlite+aiosqlite:///{Path(scratch) / 'bench.db'}"
+        upgrade(url)
+        report("SQLite", persons, asyncio.run(one(url)), click.echo)
+    if postgres:
+        from core.bench.postgres import scratch_database
+
+        with scratch_database(postgres) as url:
+            upgrade(url)
+            report("PostgreSQL", persons, asyncio.run(one(url)), click.echo)
+
+
+@main.group()
 def users() -> None:
     """User accounts."""
 

@@ -42,6 +42,11 @@ def set_offset(delta: timedelta) -> None:
     _offset = delta
 
 
+def start_on(day: date) -> None:
+    """Move the clock by whole days so that today is ``day``; the time of day stays real."""
+    set_offset(timedelta(days=(day - (utcnow().astimezone(UK_TIME).date())).days))
+
+
 @contextmanager
 def moved(delta: timedelta | None = None, *, to: date | datetime | None = None) -> Iterator[None]:
     """Within the block the clock is moved by ``delta``, or to the date or time ``to``.

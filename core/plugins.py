@@ -25,6 +25,7 @@ ESSENTIAL_PLUGINS: tuple[str, ...] = (
     "core.jobs.housekeeping",
     "core.jobs.reminders",
     "core.notifications.controllers",
+    "core.notifications.email",
     "core.accounts.controllers",
     "core.tenancy.controllers",
     "core.persons.controllers",
@@ -44,6 +45,7 @@ DEFAULT_PLUGINS: dict[str, str] = {
     "housing": "plugins.housing",
     "family_support": "plugins.family_support",
     "peer_mentoring": "plugins.peer_mentoring",
+    "harm_reduction": "plugins.harm_reduction",
 }
 
 

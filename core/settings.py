@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -52,6 +53,8 @@ class ServerSettings(msgspec.Struct, frozen=True):
     port: int = 8000
     environment: Literal["development", "test", "production"] = "development"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Demo only: the reminder clock (core.clock) starts on this day and runs on from it.
+    demo_today: date | None = None
 
 
 class PathSettings(msgspec.Struct, frozen=True):
@@ -60,12 +63,25 @@ class PathSettings(msgspec.Struct, frozen=True):
     policies_dir: Path
 
 
+class SmtpSettings(msgspec.Struct, frozen=True):
+    # None means no email: tasks appear in the portal only.
+    host: str | None = None
+    port: int = 587
+    sender: str | None = None
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = True
+    # Where users reach the portal: the base of the link in a task email.
+    public_url: str = "http://127.0.0.1:8000"
+
+
 class Settings(msgspec.Struct, frozen=True):
     db: DatabaseSettings
     redis: RedisSettings
     security: SecuritySettings
     server: ServerSettings
     paths: PathSettings
+    smtp: SmtpSettings = msgspec.field(default_factory=SmtpSettings)
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -112,6 +128,46 @@ def _secret_key(var_dir: Path, environment: str) -> str:
     return key
 
 
+def _demo_today(environment: str) -> date | None:
+    raw = _env("THROUGHCARE_DEMO_TODAY")
+    if raw is None:
+        return None
+    if environment == "production":
+        raise SettingsError("THROUGHCARE_DEMO_TODAY is for demonstrations; never in production")
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise SettingsError(
+            f"THROUGHCARE_DEMO_TODAY must be a date like 2026-12-01, got {raw!r}"
+        ) from None
+
+
+def _smtp() -> SmtpSettings:
+    host = _env("THROUGHCARE_SMTP_HOST")
+    public_url = (_env("THROUGHCARE_PUBLIC_URL", "http://127.0.0.1:8000") or "").rstrip("/")
+    if not public_url.startswith(("http://", "https://")):
+        raise SettingsError("THROUGHCARE_PUBLIC_URL must start with http:// or https://")
+    if host is None:
+        return SmtpSettings(public_url=public_url)
+    sender = _env("THROUGHCARE_SMTP_FROM")
+    if sender is None or "@" not in sender:
+        raise SettingsError("THROUGHCARE_SMTP_FROM must be an email address when SMTP is set")
+    username, password = _env("THROUGHCARE_SMTP_USERNAME"), _env("THROUGHCARE_SMTP_PASSWORD")
+    if (username is None) != (password is None):
+        raise SettingsError(
+            "THROUGHCARE_SMTP_USERNAME and THROUGHCARE_SMTP_PASSWORD are set together or not at all"
+        )
+    return SmtpSettings(
+        host=host,
+        port=_int("THROUGHCARE_SMTP_PORT", 587),
+        sender=sender,
+        username=username,
+        password=password,
+        starttls=_choice("THROUGHCARE_SMTP_STARTTLS", "true", ("true", "false")) == "true",
+        public_url=public_url,
+    )
+
+
 def load_settings() -> Settings:
     """Build settings from the environment; raises SettingsError naming the variable."""
     var_dir = Path(_env("THROUGHCARE_VAR_DIR", str(PROJECT_ROOT / "var")) or "var").resolve()
@@ -151,8 +207,10 @@ def load_settings() -> Settings:
             log_level=_choice(  # type: ignore[arg-type]
                 "THROUGHCARE_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")
             ),
+            demo_today=_demo_today(environment),
         ),
         paths=PathSettings(var_dir=var_dir, tenants_dir=tenants_dir, policies_dir=policies_dir),
+        smtp=_smtp(),
     )
 
 

@@ -13,15 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.assessments.models import AssessmentKind
 from core.assessments.schemas import AssessmentCreate, AssessmentOut, AssessmentUpdate
 from core.assessments.services import AssessmentService, assessment_out
-from core.authz.actor import Actor
+from core.authz.access import Access
 from core.hookspecs import hookimpl
 from core.pagination import DEFAULT_LIMIT, Page
 
 
 async def provide_assessment_service(
-    db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
+    db_session: NamedDependency[AsyncSession], access: NamedDependency[Access]
 ) -> AssessmentService:
-    return AssessmentService(db_session, actor)
+    return AssessmentService(db_session, access)
 
 
 class AssessmentController(Controller):

@@ -11,13 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.assessments.models import Assessment, AssessmentKind
 from core.assessments.schemas import RISK_FIELDS, AssessmentCreate, AssessmentOut, AssessmentUpdate
 from core.audit.services import record
+from core.authz.access import Access
 from core.authz.actor import Actor
+from core.authz.relations import link_organisation
 from core.consents.services import CLOCK_SKEW, parse_time
 from core.db.base import utcnow
 from core.episodes.models import Episode
 from core.errors import RuleViolation, not_found
 from core.pagination import Page, keyset, page_of
-from core.persons.services import get_person_row
 from core.referrals.models import Referral
 
 
@@ -81,9 +82,10 @@ def check_risk_levels(kind: str, levels: dict[str, object]) -> None:
 
 
 class AssessmentService:
-    def __init__(self, session: AsyncSession, actor: Actor) -> None:
+    def __init__(self, session: AsyncSession, access: Access) -> None:
         self.session = session
-        self.actor = actor
+        self.access = access
+        self.actor = access.actor
 
     async def list(
         self,
@@ -94,9 +96,13 @@ class AssessmentService:
         limit: int,
         cursor: str | None,
     ) -> Page[AssessmentOut]:
-        stmt = select(Assessment).where(Assessment.tenant_id == self.actor.tenant_id)
+        stmt = select(Assessment).where(
+            Assessment.tenant_id == self.actor.tenant_id,
+            # Risk and substance-use assessments are shared differently: the row's category.
+            self.access.rows_filter(Assessment.category, Assessment.person_id),
+        )
         if person_id is not None:
-            await get_person_row(self.session, self.actor, person_id)
+            await self.access.visible_person(person_id)
             stmt = stmt.where(Assessment.person_id == person_id)
         if kind is not None:
             stmt = stmt.where(Assessment.kind == kind)
@@ -129,6 +135,7 @@ class AssessmentService:
 
     async def get(self, assessment_id: uuid.UUID) -> Assessment:
         assessment = await self._row(assessment_id)
+        await self.access.require(assessment.category, "read", assessment.person_id)
         record(
             self.session,
             self.actor,
@@ -141,7 +148,8 @@ class AssessmentService:
         return assessment
 
     async def create(self, data: AssessmentCreate) -> Assessment:
-        person = await get_person_row(self.session, self.actor, data.person_id)
+        person = await self.access.visible_person(data.person_id)
+        await self.access.require(category_of(data.kind), "write", person.id)
         episode_id = data.episode_id
         if data.referral_id is not None:
             referral = await get_referral_row(self.session, self.actor, data.referral_id)
@@ -180,6 +188,11 @@ class AssessmentService:
         )
         self.session.add(assessment)
         await self.session.flush()
+        # The assessing partner works with the person from now on: own_organisation scope.
+        await link_organisation(
+            self.session, self.actor.tenant_id, person.id, self.actor.organisation_id, "assessment"
+        )
+        self.access.forget(person.id)
         record(
             self.session,
             self.actor,
@@ -194,6 +207,7 @@ class AssessmentService:
 
     async def update(self, assessment_id: uuid.UUID, data: AssessmentUpdate) -> Assessment:
         assessment = await self._row(assessment_id)
+        await self.access.require(assessment.category, "write", assessment.person_id)
         changes = {
             name: value
             for name, value in msgspec.structs.asdict(data).items()

@@ -21,7 +21,7 @@ import msgspec
 from litestar import Request
 from litestar.di import NamedDependency
 from litestar.exceptions import PermissionDeniedException
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.services import record
@@ -37,6 +37,7 @@ from core.authz.enforcer import (
 )
 from core.authz.models import BreakGlassGrant
 from core.authz.sql import Viewer, person_predicate, row_predicate
+from core.consents.models import Consent
 from core.errors import not_found
 from core.persons.models import Person
 from core.vocabulary import tenant_categories
@@ -151,13 +152,25 @@ class Access:
     ) -> ColumnElement[bool]:
         """WHERE clause: rows about people whose ``category`` the user may ``action``."""
         column = Person.id if person_id is None else person_id
-        return person_predicate(self.viewer, self.grants, category, action, column)
+        return and_(
+            self._own_tenant(column),
+            person_predicate(self.viewer, self.grants, category, action, column),
+        )
 
     def rows_filter(
         self, category: Any, person_id: Any, action: str = "read"
     ) -> ColumnElement[bool]:
         """WHERE clause for rows that carry their own ``category`` column."""
-        return row_predicate(self.viewer, self.grants, self.categories, action, person_id, category)
+        return and_(
+            self._own_tenant(person_id),
+            row_predicate(self.viewer, self.grants, self.categories, action, person_id, category),
+        )
+
+    def _own_tenant(self, column: Any) -> ColumnElement[bool]:
+        """The filter carries its tenant itself: a caller who forgets it leaks nothing."""
+        owner = getattr(column, "class_", None)
+        tenant_column = owner.tenant_id if owner is not None else column.table.c.tenant_id
+        return tenant_column == self.actor.tenant_id
 
     # ---- partnership-level permissions (protocol, reports) ------------------------------
 
@@ -180,22 +193,16 @@ class Access:
             await self.session.execute(select(v.assigned(pid), v.own_organisation(pid)))
         ).one()
         scope = "assigned" if assigned else "own_organisation" if linked else "partnership"
-        from core.consents.models import Consent
-
+        # Plain queries over each table's own rows: an EXISTS nested over the same table
+        # would correlate to nothing and let one consent count for every category.
         consented = (
             await self.session.scalars(
-                select(Consent.category)
-                .where(Consent.person_id == pid)
-                .where(v.consented(Consent.person_id, Consent.category))
-                .distinct()
+                select(Consent.category).where(*v.consent_in_force(pid)).distinct()
             )
         ).all()
         glass = (
             await self.session.scalars(
-                select(BreakGlassGrant.category)
-                .where(BreakGlassGrant.tenant_id == v.tenant_id, BreakGlassGrant.person_id == pid)
-                .where(v.broken_glass(BreakGlassGrant.person_id, BreakGlassGrant.category))
-                .distinct()
+                select(BreakGlassGrant.category).where(*v.glass_in_force(pid)).distinct()
             )
         ).all()
         relation = Relation(scope, frozenset(consented), frozenset(glass))

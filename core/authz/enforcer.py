@@ -78,7 +78,10 @@ class TenantPolicy:
         self.domain = domain
         self.version = version
         self.text = text
-        adapter = StringAdapter("\n".join(policy_lines(text)))
+        lines = policy_lines(text)
+        # No rules at all is a valid protocol (nothing is shared): Casbin's string adapter
+        # refuses empty text, so an empty protocol gets no adapter.
+        adapter = StringAdapter("\n".join(lines)) if lines else None
         self.enforcer = casbin.Enforcer(str(model_path), adapter)
         self.enforcer.enable_auto_save(False)
         self.enforcer.add_function("scope_covers", scope_covers)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, false, literal, or_, select, true
 
@@ -55,35 +56,45 @@ class Viewer:
         # Assigned is the closer relation, so it counts as working with the person too.
         return or_(linked, self.assigned(person_id))
 
+    def consent_in_force(self, person_id: Any) -> list[ColumnElement[bool]]:
+        """A consent row that shares with this viewer now (given, not withdrawn or expired)."""
+        return [
+            Consent.tenant_id == self.tenant_id,
+            Consent.person_id == person_id,
+            or_(
+                Consent.recipient_organisation_id == self.organisation_id,
+                Consent.recipient_kind == self.organisation_kind,
+            ),
+            Consent.given_at <= self.now,
+            Consent.withdrawn_at.is_(None),
+            or_(Consent.expires_at.is_(None), Consent.expires_at > self.now),
+        ]
+
     def consented(
         self, person_id: ColumnElement[uuid.UUID], category: ColumnElement[str] | str
     ) -> ColumnElement[bool]:
         return exists(
             select(literal(1)).where(
-                Consent.tenant_id == self.tenant_id,
-                Consent.person_id == person_id,
-                Consent.category == category,
-                or_(
-                    Consent.recipient_organisation_id == self.organisation_id,
-                    Consent.recipient_kind == self.organisation_kind,
-                ),
-                Consent.given_at <= self.now,
-                Consent.withdrawn_at.is_(None),
-                or_(Consent.expires_at.is_(None), Consent.expires_at > self.now),
+                Consent.category == category, *self.consent_in_force(person_id)
             )
         )
+
+    def glass_in_force(self, person_id: Any) -> list[ColumnElement[bool]]:
+        """A break-glass grant of this viewer's for the person that has not run out."""
+        return [
+            BreakGlassGrant.tenant_id == self.tenant_id,
+            BreakGlassGrant.user_id == self.user_id,
+            BreakGlassGrant.person_id == person_id,
+            BreakGlassGrant.expires_at > self.now,
+            BreakGlassGrant.ended_at.is_(None),
+        ]
 
     def broken_glass(
         self, person_id: ColumnElement[uuid.UUID], category: ColumnElement[str] | str
     ) -> ColumnElement[bool]:
         return exists(
             select(literal(1)).where(
-                BreakGlassGrant.tenant_id == self.tenant_id,
-                BreakGlassGrant.user_id == self.user_id,
-                BreakGlassGrant.person_id == person_id,
-                BreakGlassGrant.category == category,
-                BreakGlassGrant.expires_at > self.now,
-                BreakGlassGrant.ended_at.is_(None),
+                BreakGlassGrant.category == category, *self.glass_in_force(person_id)
             )
         )
 

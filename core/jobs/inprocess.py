@@ -24,7 +24,7 @@ from litestar.config.app import AppConfig
 from litestar.plugins import InitPluginProtocol
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from core import events
+from core import clock, events
 from core.db.base import utcnow
 from core.hooktypes import Schedule
 from core.jobs.outbox import Dispatcher, reset_dispatcher, run_pending, set_dispatcher
@@ -138,6 +138,9 @@ class JobsPlugin(InitPluginProtocol):
     @asynccontextmanager
     async def lifespan(self, app: Litestar) -> AsyncGenerator[None, None]:
         factory = app.state.session_factory
+        offset_before = clock.offset()
+        if self.settings.server.demo_today is not None:
+            clock.start_on(self.settings.server.demo_today)
         runner: InProcessRunner | None = None
         task: asyncio.Task[None] | None = None
         if self.run_in_process:
@@ -160,6 +163,7 @@ class JobsPlugin(InitPluginProtocol):
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await dispatcher.close()
+            clock.set_offset(offset_before)
 
     def _middleware(self, app: ASGIApp) -> ASGIApp:
         pm = self.pm

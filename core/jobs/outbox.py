@@ -19,7 +19,7 @@ from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import event, or_, select, update
+from sqlalchemy import delete, event, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -36,6 +36,9 @@ RUN_JOB = "run_outbox_job"
 SWEEP_AFTER = timedelta(minutes=10)
 # A request that failed this many times stays in the table, with its last error, for a person.
 MAX_ATTEMPTS = 5
+# Finished rows are kept this long (to answer "did it run?"), then deleted. A key is
+# free again once its row is gone, so this is also how long a finished key is remembered.
+KEEP_FINISHED = timedelta(days=30)
 # One sweep hands on at most this many rows; the next sweep takes the rest.
 SWEEP_BATCH = 500
 
@@ -311,3 +314,16 @@ async def run_pending(ctx: dict[str, Any], *, limit: int = SWEEP_BATCH) -> int:
         except Exception:
             log.exception("outbox: job %s failed; it will be tried again", row_id)
     return finished
+
+
+async def purge_finished_outbox(ctx: dict[str, Any]) -> int:
+    """Delete rows finished more than :data:`KEEP_FINISHED` ago. Idempotent."""
+    async with ctx["session_factory"]() as session:
+        result = await session.execute(
+            delete(OutboxEntry).where(
+                OutboxEntry.finished_at.is_not(None),
+                OutboxEntry.finished_at < utcnow() - KEEP_FINISHED,
+            )
+        )
+        await session.commit()
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -206,16 +206,13 @@ async def plan_action_reminders(
     actions = await due_plan_actions(session, tenant.id, today)
     if not actions:
         return []
-    plan_person = dict(
-        (
-            await session.execute(
-                select(RecoveryPlan.id, RecoveryPlan.person_id).where(
-                    RecoveryPlan.tenant_id == tenant.id,
-                    RecoveryPlan.id.in_({a.plan_id for a in actions}),
-                )
-            )
-        ).tuples()
+    rows = await session.execute(
+        select(RecoveryPlan.id, RecoveryPlan.person_id).where(
+            RecoveryPlan.tenant_id == tenant.id,
+            RecoveryPlan.id.in_({a.plan_id for a in actions}),
+        )
     )
+    plan_person = {plan_id: person_id for plan_id, person_id in rows.all()}
     return [
         Reminder(
             plan_person[action.plan_id],

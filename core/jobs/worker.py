@@ -21,11 +21,19 @@ from arq.worker import Worker, func
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core import clock
 from core.db.base import utcnow
 from core.db.engine import make_engine, make_session_factory
 from core.hooktypes import Schedule
 from core.jobs.housekeeping import purge_dead_tokens
-from core.jobs.outbox import RUN_JOB, enqueue, hand_to_arq, run_outbox_job, sweep_outbox
+from core.jobs.outbox import (
+    RUN_JOB,
+    enqueue,
+    hand_to_arq,
+    purge_finished_outbox,
+    run_outbox_job,
+    sweep_outbox,
+)
 from core.plugins import ESSENTIAL_PLUGINS, get_plugin_manager
 from core.settings import Settings
 from core.tenancy.models import Tenant
@@ -35,7 +43,12 @@ JobFunction = Callable[..., Awaitable[Any]]
 # Platform-wide jobs (not per tenant), with their times (UTC).
 PLATFORM_SCHEDULES: tuple[tuple[JobFunction, Schedule], ...] = (
     (purge_dead_tokens, Schedule(job="purge_dead_tokens", hour=3, minute=17)),
+    (purge_finished_outbox, Schedule(job="purge_finished_outbox", hour=3, minute=27)),
 )
+
+
+# Names core's machinery uses in arq; a plugin's job cannot take them.
+RESERVED_JOB_NAMES = frozenset({RUN_JOB, "sweep_outbox", "purge_finished_outbox"})
 
 
 def serializers() -> dict[str, Any]:
@@ -46,7 +59,7 @@ def collect_jobs(pm: pluggy.PluginManager) -> list[Any]:
     jobs: dict[str, Any] = {}
     for answer in pm.hook.register_jobs():
         for job in answer:
-            if job.__name__ in jobs or job.__name__ in (RUN_JOB, "sweep_outbox"):
+            if job.__name__ in jobs or job.__name__ in RESERVED_JOB_NAMES:
                 raise RuntimeError(f"job {job.__name__!r} is registered twice")
             jobs[job.__name__] = job
     return list(jobs.values())
@@ -131,6 +144,8 @@ def worker_options(
     jobs = collect_jobs(pm)
 
     async def startup(ctx: dict[str, Any]) -> None:
+        if settings.server.demo_today is not None:
+            clock.start_on(settings.server.demo_today)
         engine = make_engine(settings.db)
         ctx["engine"] = engine
         ctx.update(job_context(settings, pm, make_session_factory(engine)))

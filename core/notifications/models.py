@@ -29,3 +29,5 @@ class Notification(TenantScoped, Base):
     person_id: Mapped[uuid.UUID | None]
     due_date: Mapped[date | None]
     done_at: Mapped[datetime | None]
+    # Set once the user was told by email (only when SMTP is configured).
+    emailed_at: Mapped[datetime | None]

@@ -10,7 +10,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.authz.actor import Actor
+from core.authz.access import Access
 from core.hookspecs import hookimpl
 from core.outcomes.schemas import (
     DistanceTravelled,
@@ -23,9 +23,9 @@ from core.pagination import DEFAULT_LIMIT, Page
 
 
 async def provide_outcome_review_service(
-    db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
+    db_session: NamedDependency[AsyncSession], access: NamedDependency[Access]
 ) -> OutcomeReviewService:
-    return OutcomeReviewService(db_session, actor)
+    return OutcomeReviewService(db_session, access)
 
 
 class OutcomeReviewController(Controller):

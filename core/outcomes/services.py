@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.services import record
-from core.authz.actor import Actor
+from core.authz.access import Access
+from core.authz.relations import link_organisation
 from core.episodes.models import Episode, Phase
 from core.errors import RuleViolation, not_found
 from core.interventions.services import get_episode_row, get_organisation_row
@@ -33,7 +34,9 @@ from core.outcomes.schemas import (
 )
 from core.pagination import Page, keyset, page_of
 from core.persons.models import Location, Person
-from core.persons.services import get_person_row
+from core.vocabulary import RECORD_CATEGORIES
+
+CATEGORY = RECORD_CATEGORIES["outcome_review"]
 
 
 def one_month_before(day: date) -> date:
@@ -141,16 +144,20 @@ def clean_notes(notes: str | None) -> str | None:
 
 
 class OutcomeReviewService:
-    def __init__(self, session: AsyncSession, actor: Actor) -> None:
+    def __init__(self, session: AsyncSession, access: Access) -> None:
         self.session = session
-        self.actor = actor
+        self.access = access
+        self.actor = access.actor
 
     async def list(
         self, *, person_id: uuid.UUID | None, limit: int, cursor: str | None
     ) -> Page[OutcomeReviewOut]:
-        stmt = select(OutcomeReview).where(OutcomeReview.tenant_id == self.actor.tenant_id)
+        stmt = select(OutcomeReview).where(
+            OutcomeReview.tenant_id == self.actor.tenant_id,
+            self.access.person_filter(CATEGORY, person_id=OutcomeReview.person_id),
+        )
         if person_id is not None:
-            await get_person_row(self.session, self.actor, person_id)
+            await self.access.visible_person(person_id)
             stmt = stmt.where(OutcomeReview.person_id == person_id)
         stmt = keyset(
             stmt,
@@ -175,12 +182,14 @@ class OutcomeReviewService:
 
     async def get(self, review_id: uuid.UUID) -> OutcomeReview:
         row = await self._row(review_id)
+        await self.access.require(CATEGORY, "read", row.person_id)
         record(self.session, self.actor, "read", "outcome_review", row.id, person_id=row.person_id)
         await self.session.commit()
         return row
 
     async def create(self, data: OutcomeReviewCreate) -> OutcomeReview:
-        person = await get_person_row(self.session, self.actor, data.person_id)
+        person = await self.access.visible_person(data.person_id)
+        await self.access.require(CATEGORY, "write", person.id)
         if data.episode_id is not None:
             await get_episode_row(self.session, self.actor, data.episode_id, person)
         check_reviewed_on(data.reviewed_on, person)
@@ -197,12 +206,22 @@ class OutcomeReviewService:
         )
         self.session.add(row)
         await self.session.flush()
+        # The reviewing partner works with the person from now on: own_organisation scope.
+        await link_organisation(
+            self.session,
+            self.actor.tenant_id,
+            person.id,
+            self.actor.organisation_id,
+            "outcome_review",
+        )
+        self.access.forget(person.id)
         record(self.session, self.actor, "create", "outcome_review", row.id, person_id=person.id)
         await self.session.commit()
         return row
 
     async def update(self, review_id: uuid.UUID, data: OutcomeReviewUpdate) -> OutcomeReview:
         row = await self._row(review_id, for_update=True)
+        await self.access.require(CATEGORY, "write", row.person_id)
         if row.organisation_id != self.actor.organisation_id:
             owner = await get_organisation_row(self.session, self.actor, row.organisation_id)
             raise PermissionDeniedException(
@@ -230,7 +249,9 @@ class OutcomeReviewService:
         return row
 
     async def distance(self, person_id: uuid.UUID) -> DistanceTravelled:
-        person = await get_person_row(self.session, self.actor, person_id)
+        # Scores across reviews are the reviews' own content: the same category.
+        await self.access.require(CATEGORY, "read", person_id)
+        person = await self.access.visible_person(person_id)
         reviews = list(
             (
                 await self.session.scalars(

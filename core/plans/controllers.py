@@ -10,7 +10,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.authz.actor import Actor
+from core.authz.access import Access
 from core.hookspecs import hookimpl
 from core.pagination import DEFAULT_LIMIT, Page
 from core.plans.models import PlanStatus
@@ -30,9 +30,9 @@ from core.plans.services import PlanService, action_out, review_out
 
 
 async def provide_plan_service(
-    db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
+    db_session: NamedDependency[AsyncSession], access: NamedDependency[Access]
 ) -> PlanService:
-    return PlanService(db_session, actor)
+    return PlanService(db_session, access)
 
 
 class PlanController(Controller):

@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.assessments.services import get_episode_row
 from core.audit.services import record
-from core.authz.actor import Actor
+from core.authz.access import Access
+from core.authz.relations import link_organisation
 from core.consents.services import (
     CLOCK_SKEW,
     consent_for_recipient,
@@ -25,7 +26,6 @@ from core.db.base import utcnow
 from core.episodes.models import Phase
 from core.errors import Conflict, RuleViolation, not_found
 from core.pagination import Page, keyset, page_of
-from core.persons.services import get_person_row
 from core.plans.models import PlanAction, PlanReview, PlanStatus, RecoveryPlan
 from core.plans.schemas import (
     CONTINGENCY_FIELDS,
@@ -42,6 +42,9 @@ from core.plans.schemas import (
     ReviewCreate,
     contingency_of,
 )
+from core.vocabulary import RECORD_CATEGORIES
+
+CATEGORY = RECORD_CATEGORIES["recovery_plan"]
 
 # The consent a handover needs: the plan is substance-use information.
 HANDOVER_CATEGORY = "substance_use"
@@ -134,9 +137,10 @@ def clean_contingency(contingency: Contingency) -> dict[str, Any]:
 
 
 class PlanService:
-    def __init__(self, session: AsyncSession, actor: Actor) -> None:
+    def __init__(self, session: AsyncSession, access: Access) -> None:
         self.session = session
-        self.actor = actor
+        self.access = access
+        self.actor = access.actor
 
     async def list(
         self,
@@ -147,9 +151,12 @@ class PlanService:
         limit: int,
         cursor: str | None,
     ) -> Page[PlanSummary]:
-        stmt = select(RecoveryPlan).where(RecoveryPlan.tenant_id == self.actor.tenant_id)
+        stmt = select(RecoveryPlan).where(
+            RecoveryPlan.tenant_id == self.actor.tenant_id,
+            self.access.person_filter(CATEGORY, person_id=RecoveryPlan.person_id),
+        )
         if person_id is not None:
-            await get_person_row(self.session, self.actor, person_id)
+            await self.access.visible_person(person_id)
             stmt = stmt.where(RecoveryPlan.person_id == person_id)
         if episode_id is not None:
             stmt = stmt.where(RecoveryPlan.episode_id == episode_id)
@@ -181,14 +188,15 @@ class PlanService:
         return Page(items=[plan_summary(p) for p in rows], next_cursor=next_cursor)
 
     async def get(self, plan_id: uuid.UUID) -> PlanOut:
-        plan = await self._plan(plan_id)
+        plan = await self._plan(plan_id, action="read")
         out = await self._detail(plan)
         record(self.session, self.actor, "read", "recovery_plan", plan.id, person_id=plan.person_id)
         await self.session.commit()
         return out
 
     async def create(self, data: PlanCreate) -> PlanOut:
-        person = await get_person_row(self.session, self.actor, data.person_id)
+        person = await self.access.visible_person(data.person_id)
+        await self.access.require(CATEGORY, "write", person.id)
         # Locked (on PostgreSQL) so two plans cannot be started for one episode at once.
         episode = await get_episode_row(self.session, self.actor, data.episode_id, for_update=True)
         if episode.person_id != person.id:
@@ -354,7 +362,7 @@ class PlanService:
 
     async def handover(self, plan_id: uuid.UUID, data: Handover) -> PlanOut:
         # Locked (on PostgreSQL) so a plan is handed over once, to one provider.
-        plan = await self._plan(plan_id, for_update=True)
+        plan = await self._plan(plan_id, action="write", for_update=True)
         if plan.status != PlanStatus.ACTIVE:
             raise Conflict(
                 detail=f"Only an active plan can be handed over; this one is {plan.status}",
@@ -376,6 +384,11 @@ class PlanService:
         plan.handed_over_at = now
         plan.handover_organisation_id = organisation.id
         plan.updated_at = now
+        # The community provider carries the plan on: it works with the person from now on.
+        await link_organisation(
+            self.session, self.actor.tenant_id, plan.person_id, organisation.id, "plan_handover"
+        )
+        self.access.forget(plan.person_id)
         record(
             self.session,
             self.actor,
@@ -390,7 +403,9 @@ class PlanService:
         await self.session.commit()
         return out
 
-    async def _plan(self, plan_id: uuid.UUID, *, for_update: bool = False) -> RecoveryPlan:
+    async def _plan(
+        self, plan_id: uuid.UUID, *, action: str, for_update: bool = False
+    ) -> RecoveryPlan:
         stmt = select(RecoveryPlan).where(
             RecoveryPlan.tenant_id == self.actor.tenant_id, RecoveryPlan.id == plan_id
         )
@@ -399,12 +414,13 @@ class PlanService:
         plan = await self.session.scalar(stmt)
         if plan is None:
             raise not_found("Recovery plan")
+        await self.access.require(CATEGORY, action, plan.person_id)
         return plan
 
     async def _open_plan(self, plan_id: uuid.UUID) -> RecoveryPlan:
         """A plan that can still change: active, or handed over (the community provider
         carries it on); a closed plan is history."""
-        plan = await self._plan(plan_id, for_update=True)
+        plan = await self._plan(plan_id, action="write", for_update=True)
         if plan.status == PlanStatus.CLOSED:
             raise Conflict(
                 detail="This recovery plan is closed",

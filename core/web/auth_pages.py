@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from litestar import Request, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.params import FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,7 +34,9 @@ def safe_next(target: str | None) -> str:
 
 @get("/sign-in", exclude_from_auth=True, include_in_schema=False)
 async def sign_in_page(
-    request: Request[Any, Any, Any], next: str | None = None, expired: bool = False
+    request: Request[Any, Any, Any],
+    next: Annotated[str | None, QueryParameter(max_length=500)] = None,
+    expired: FromQuery[bool] = False,
 ) -> Template:
     return render(
         request,

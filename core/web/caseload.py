@@ -11,6 +11,7 @@ from litestar.params import QueryParameter
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.authz.access import Access
 from core.authz.actor import Actor
 from core.episodes.models import Phase
 from core.web import queries
@@ -29,6 +30,7 @@ def page_links(filters: CaseloadFilters, pages: int) -> list[dict[str, Any]]:
 async def caseload_page(
     request: Request[Any, Any, Any],
     actor: NamedDependency[Actor],
+    access: NamedDependency[Access],
     db_session: NamedDependency[AsyncSession],
     q: Text = "",
     location: Text = "",
@@ -50,7 +52,7 @@ async def caseload_page(
         sort=sort if sort in SORTS else "name",
         page=page,
     )
-    result = await queries.caseload(db_session, actor, filters)
+    result = await queries.caseload(db_session, access, filters)
     context: dict[str, Any] = {
         "caseload": result,
         "values": {k: str(v) for k, v in filters.__dict__.items() if v is not None},

@@ -68,7 +68,9 @@ def sign_in_redirect(request: Request[Any, Any, Any], exc: NotAuthorizedExceptio
     target = request.url.path
     if request.url.query:
         target += f"?{request.url.query}"
-    expired = "&expired=1" if SESSION_COOKIE in request.cookies else ""
+    # Litestar marks an ended session with the cookie value "null".
+    had_session = request.cookies.get(SESSION_COOKIE) not in (None, "", "null")
+    expired = "&expired=1" if had_session else ""
     url = f"/sign-in?next={quote(target, safe='/')}{expired}"
     if is_htmx(request):
         return Response(b"", status_code=204, headers={"HX-Redirect": url})
@@ -91,9 +93,14 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
     """A plain GOV.UK error page; internals go to the log, never to the page."""
     if isinstance(exc, NotAuthorizedException):
         return sign_in_redirect(request, exc)
+    stale_form = False
     if isinstance(exc, HTTPException) and exc.status_code < 500:
         status = exc.status_code
         detail = exc.detail if status == 403 else None
+        # Litestar's CSRF check: usually a form left open across a sign-out or restart.
+        stale_form = status == 403 and str(exc.detail).startswith("CSRF")
+        if stale_form:
+            detail = None
     else:
         status = HTTP_500_INTERNAL_SERVER_ERROR
         detail = None
@@ -110,7 +117,10 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
             "actor": None,
             "nav": [],
             "status": status,
-            "title": TITLES.get(status, "Sorry, there is a problem with the service"),
+            "title": "Sorry, this form has expired"
+            if stale_form
+            else TITLES.get(status, "Sorry, there is a problem with the service"),
+            "stale_form": stale_form,
             "detail": detail,
             "request_id": current_request_id() if status >= 500 else None,
         },

@@ -48,7 +48,14 @@ def humanise(value: object) -> str:
     return text.replace("_", " ").capitalize()
 
 
+def org_kind(value: object) -> str:
+    """An organisation kind inside a sentence: ``third_sector`` -> ``third sector``."""
+    text = str(value or "")
+    return "NHS" if text == "nhs" else text.replace("_", " ")
+
+
 def install(env: Environment) -> None:
+    env.filters["org_kind"] = org_kind
     env.filters["govuk_date"] = govuk_date
     env.filters["govuk_datetime"] = govuk_datetime
     env.filters["humanise"] = humanise

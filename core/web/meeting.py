@@ -19,6 +19,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.authz.access import Access
 from core.authz.actor import Actor
 from core.meetings.models import MeetingKind
 from core.meetings.schemas import (
@@ -35,6 +36,7 @@ from core.persons.models import Person
 from core.web import queries
 from core.web.context import is_htmx, render
 from core.web.forms import FormErrors, convert, form_values, parse_date, rule_errors
+from core.web.services import domain_service
 
 MEETING = "/t/{tenant:str}/meetings/{meeting_id:uuid}"
 
@@ -56,12 +58,18 @@ async def todays_meeting(service: MeetingService, today: date) -> uuid.UUID | No
     return found.items[0].id if found.items else None
 
 
-async def person_names(session: AsyncSession, actor: Actor, ids: set[uuid.UUID]) -> dict[Any, Any]:
-    # AUTHZ: identity of people on the agenda; the engine's person_filter belongs here.
+async def person_names(
+    session: AsyncSession, access: Access, ids: set[uuid.UUID]
+) -> dict[Any, Any]:
+    """The people on a meeting whose identity this user may read; others stay unnamed."""
     if not ids:
         return {}
     rows = await session.scalars(
-        select(Person).where(Person.tenant_id == actor.tenant_id, Person.id.in_(ids))
+        select(Person).where(
+            Person.tenant_id == access.actor.tenant_id,
+            Person.id.in_(ids),
+            access.person_filter("identity", person_id=Person.id),
+        )
     )
     return {p.id: p for p in rows.all()}
 
@@ -70,9 +78,10 @@ async def person_names(session: AsyncSession, actor: Actor, ids: set[uuid.UUID])
 async def meeting_today(
     request: Request[Any, Any, Any],
     actor: NamedDependency[Actor],
+    access: NamedDependency[Access],
     db_session: NamedDependency[AsyncSession],
 ) -> Template | Redirect:
-    service = MeetingService(db_session, actor)
+    service = domain_service(MeetingService, db_session, access)
     today = date.today()
     existing = await todays_meeting(service, today)
     if existing is not None:
@@ -91,10 +100,12 @@ async def meeting_today(
 
 @post("/t/{tenant:str}/meeting", include_in_schema=False)
 async def meeting_start(
-    actor: NamedDependency[Actor], db_session: NamedDependency[AsyncSession]
+    actor: NamedDependency[Actor],
+    access: NamedDependency[Access],
+    db_session: NamedDependency[AsyncSession],
 ) -> Redirect:
     """Open today's meeting with everyone on the agenda and the chair as an attendee."""
-    service = MeetingService(db_session, actor)
+    service = domain_service(MeetingService, db_session, access)
     today = date.today()
     existing = await todays_meeting(service, today)
     if existing is not None:
@@ -119,12 +130,12 @@ async def meeting_start(
 
 
 async def meeting_context(
-    session: AsyncSession, actor: Actor, meeting: MeetingOut
+    session: AsyncSession, access: Access, meeting: MeetingOut
 ) -> dict[str, Any]:
-    orgs = await queries.organisations(session, actor)
+    orgs = await queries.organisations(session, access.actor)
     return {
         "meeting": meeting,
-        "people": await person_names(session, actor, {i.person_id for i in meeting.items}),
+        "people": await person_names(session, access, {i.person_id for i in meeting.items}),
         "organisations": {o.id: o.name for o in orgs},
         "org_options": [(str(o.id), o.name) for o in orgs],
         "actions_by_item": {
@@ -137,10 +148,11 @@ async def meeting_context(
 async def meeting_page(
     request: Request[Any, Any, Any],
     actor: NamedDependency[Actor],
+    access: NamedDependency[Access],
     db_session: NamedDependency[AsyncSession],
     meeting_id: FromPath[uuid.UUID],
 ) -> Template:
-    meeting = await MeetingService(db_session, actor).get(meeting_id)
+    meeting = await domain_service(MeetingService, db_session, access).get(meeting_id)
     return render(
         request,
         "pages/meeting.html",
@@ -149,13 +161,13 @@ async def meeting_page(
         values={},
         item_errors={},
         tenant_name=await queries.tenant_name(db_session, actor),
-        **await meeting_context(db_session, actor, meeting),
+        **await meeting_context(db_session, access, meeting),
     )
 
 
 async def item_response(
     request: Request[Any, Any, Any],
-    actor: Actor,
+    access: Access,
     session: AsyncSession,
     meeting_id: uuid.UUID,
     item_id: uuid.UUID,
@@ -163,10 +175,11 @@ async def item_response(
     values: dict[str, str],
 ) -> Template | Redirect:
     """HTMX gets the person's section back; without JavaScript, the page again."""
+    actor = access.actor
     if not errors and not is_htmx(request):
         return Redirect(meeting_url(actor, meeting_id, f"item-{item_id}"))
-    meeting = await MeetingService(session, actor).get(meeting_id)
-    context = await meeting_context(session, actor, meeting)
+    meeting = await domain_service(MeetingService, session, access).get(meeting_id)
+    context = await meeting_context(session, access, meeting)
     item_errors = {item_id: errors} if errors else {}
     item_values = {item_id: values} if errors else {}
     if is_htmx(request):
@@ -198,6 +211,7 @@ async def item_response(
 async def item_save(
     request: Request[Any, Any, Any],
     actor: NamedDependency[Actor],
+    access: NamedDependency[Access],
     db_session: NamedDependency[AsyncSession],
     meeting_id: FromPath[uuid.UUID],
     item_id: FromPath[uuid.UUID],
@@ -212,19 +226,22 @@ async def item_save(
     )
     if data is not None:
         try:
-            await MeetingService(db_session, actor).update_item(meeting_id, item_id, data)
+            await domain_service(MeetingService, db_session, access).update_item(
+                meeting_id, item_id, data
+            )
         except HTTPException as exc:
             if exc.status_code not in (409, 422):
                 raise
             await db_session.rollback()
             rule_errors(exc, errors, "outcome")
-    return await item_response(request, actor, db_session, meeting_id, item_id, errors, values)
+    return await item_response(request, access, db_session, meeting_id, item_id, errors, values)
 
 
 @post(f"{MEETING}/items/{{item_id:uuid}}/actions", include_in_schema=False)
 async def action_add(
     request: Request[Any, Any, Any],
     actor: NamedDependency[Actor],
+    access: NamedDependency[Access],
     db_session: NamedDependency[AsyncSession],
     meeting_id: FromPath[uuid.UUID],
     item_id: FromPath[uuid.UUID],
@@ -251,23 +268,24 @@ async def action_add(
         )
     if data is not None:
         try:
-            await MeetingService(db_session, actor).add_action(meeting_id, data)
+            await domain_service(MeetingService, db_session, access).add_action(meeting_id, data)
         except HTTPException as exc:
             if exc.status_code not in (409, 422):
                 raise
             await db_session.rollback()
             rule_errors(exc, errors, "description")
-    return await item_response(request, actor, db_session, meeting_id, item_id, errors, values)
+    return await item_response(request, access, db_session, meeting_id, item_id, errors, values)
 
 
 @post(f"{MEETING}/actions/{{action_id:uuid}}/done", include_in_schema=False)
 async def action_done(
     actor: NamedDependency[Actor],
+    access: NamedDependency[Access],
     db_session: NamedDependency[AsyncSession],
     meeting_id: FromPath[uuid.UUID],
     action_id: FromPath[uuid.UUID],
 ) -> Redirect:
-    await MeetingService(db_session, actor).update_action(
+    await domain_service(MeetingService, db_session, access).update_action(
         meeting_id, action_id, ActionUpdate(completed=True)
     )
     return Redirect(meeting_url(actor, meeting_id, "actions"))
@@ -276,11 +294,12 @@ async def action_done(
 @post(f"{MEETING}/items/{{item_id:uuid}}/escalate", include_in_schema=False)
 async def item_escalate(
     actor: NamedDependency[Actor],
+    access: NamedDependency[Access],
     db_session: NamedDependency[AsyncSession],
     meeting_id: FromPath[uuid.UUID],
     item_id: FromPath[uuid.UUID],
 ) -> Redirect:
-    await MeetingService(db_session, actor).escalate(meeting_id, item_id, None)
+    await domain_service(MeetingService, db_session, access).escalate(meeting_id, item_id, None)
     return Redirect(meeting_url(actor, meeting_id, f"item-{item_id}"))
 
 
@@ -288,6 +307,7 @@ async def item_escalate(
 async def attendee_add(
     request: Request[Any, Any, Any],
     actor: NamedDependency[Actor],
+    access: NamedDependency[Access],
     db_session: NamedDependency[AsyncSession],
     meeting_id: FromPath[uuid.UUID],
 ) -> Template | Redirect:
@@ -299,7 +319,7 @@ async def attendee_add(
         errors.add("organisation_id", "Select the attendee's organisation")
     if not errors:
         try:
-            await MeetingService(db_session, actor).add_attendee(
+            await domain_service(MeetingService, db_session, access).add_attendee(
                 meeting_id,
                 AttendeeCreate(
                     organisation_id=uuid.UUID(values["organisation_id"]),
@@ -313,13 +333,14 @@ async def attendee_add(
             rule_errors(exc, errors, "name")
         else:
             return Redirect(meeting_url(actor, meeting_id, "attendees"))
-    return await meeting_with_errors(request, actor, db_session, meeting_id, values, errors)
+    return await meeting_with_errors(request, access, db_session, meeting_id, values, errors)
 
 
 @post(f"{MEETING}/items", include_in_schema=False)
 async def item_add(
     request: Request[Any, Any, Any],
     actor: NamedDependency[Actor],
+    access: NamedDependency[Access],
     db_session: NamedDependency[AsyncSession],
     meeting_id: FromPath[uuid.UUID],
 ) -> Template | Redirect:
@@ -331,17 +352,19 @@ async def item_add(
     if not number:
         errors.add("prison_number", "Enter the person's prison number")
     else:
-        # AUTHZ: person_filter on identity, so an invisible person reads as not found.
+        # Someone whose identity is not shared with this user reads as not found.
         person_id = await db_session.scalar(
             select(Person.id).where(
-                Person.tenant_id == actor.tenant_id, Person.prison_number == number
+                Person.tenant_id == actor.tenant_id,
+                Person.prison_number == number,
+                access.person_filter("identity", person_id=Person.id),
             )
         )
         if person_id is None:
             errors.add("prison_number", "No person with this prison number was found")
     if person_id is not None:
         try:
-            await MeetingService(db_session, actor).add_item(
+            await domain_service(MeetingService, db_session, access).add_item(
                 meeting_id,
                 ItemCreate(person_id=person_id, reason=values.get("reason") or None),
             )
@@ -354,37 +377,38 @@ async def item_add(
                 errors["prison_number"] = errors.pop("person_id")
         else:
             return Redirect(meeting_url(actor, meeting_id, "agenda"))
-    return await meeting_with_errors(request, actor, db_session, meeting_id, values, errors)
+    return await meeting_with_errors(request, access, db_session, meeting_id, values, errors)
 
 
 @post(f"{MEETING}/close", include_in_schema=False)
 async def meeting_close(
     actor: NamedDependency[Actor],
+    access: NamedDependency[Access],
     db_session: NamedDependency[AsyncSession],
     meeting_id: FromPath[uuid.UUID],
 ) -> Redirect:
-    await MeetingService(db_session, actor).close(meeting_id)
+    await domain_service(MeetingService, db_session, access).close(meeting_id)
     return Redirect(meeting_url(actor, meeting_id))
 
 
 async def meeting_with_errors(
     request: Request[Any, Any, Any],
-    actor: Actor,
+    access: Access,
     session: AsyncSession,
     meeting_id: uuid.UUID,
     values: dict[str, str],
     errors: FormErrors,
 ) -> Template:
-    meeting = await MeetingService(session, actor).get(meeting_id)
+    meeting = await domain_service(MeetingService, session, access).get(meeting_id)
     return render(
         request,
         "pages/meeting.html",
-        actor,
+        access.actor,
         errors=errors,
         values=values,
         item_errors={},
         status_code=400,
-        **await meeting_context(session, actor, meeting),
+        **await meeting_context(session, access, meeting),
     )
 
 

@@ -9,10 +9,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import MediaType, Request, Response
 from litestar.config.app import AppConfig
 from litestar.config.csrf import CSRFConfig
-from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import HTTPException
 from litestar.plugins import InitPluginProtocol
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_404_NOT_FOUND, HTTP_405_METHOD_NOT_ALLOWED
 from litestar.template.config import TemplateConfig

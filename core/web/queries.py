@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased
 
 from core.accounts.models import Membership, User
 from core.audit.services import record
+from core.authz.access import Access
 from core.authz.actor import Actor
 from core.episodes.models import Episode, Phase
 from core.persons.models import Location, Person
@@ -91,13 +92,15 @@ def latest_episode_id() -> Any:
 
 
 async def caseload(
-    session: AsyncSession, actor: Actor, filters: CaseloadFilters, today: date | None = None
+    session: AsyncSession, access: Access, filters: CaseloadFilters, today: date | None = None
 ) -> Caseload:
+    actor = access.actor
     today = today or date.today()
     key_worker = aliased(User)
     lead = aliased(Organisation)
     stmt = (
         select(Person, Episode.phase, key_worker.display_name, lead.name)
+        .select_from(Person)
         .outerjoin(
             Episode,
             (Episode.tenant_id == Person.tenant_id) & (Episode.id == latest_episode_id()),
@@ -106,10 +109,12 @@ async def caseload(
         .outerjoin(
             lead, (lead.tenant_id == Episode.tenant_id) & (lead.id == Episode.lead_organisation_id)
         )
-        .where(Person.tenant_id == actor.tenant_id)
+        .where(
+            Person.tenant_id == actor.tenant_id,
+            # The caseload is everyone whose identity the protocol lets this user read.
+            access.person_filter("identity", person_id=Person.id),
+        )
     )
-    # AUTHZ: add access.person_filter("identity", person_id=Person.id) once core/authz/access.py
-    # exists, so the caseload lists only the people this actor may see.
     if filters.q:
         term = like_escape(filters.q.lower())
         stmt = stmt.where(

@@ -11,17 +11,18 @@ import logging
 import uuid
 from collections import defaultdict
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.authz.access import Access
 from core.authz.actor import Actor
 from core.consents.schemas import ConsentCreate, ConsentWithdraw
 from core.consents.services import ConsentService
@@ -41,9 +42,11 @@ from core.referrals.models import ReferralSource
 from core.referrals.schemas import ReferralCreate
 from core.referrals.services import ReferralService
 from core.tenancy.models import OrganisationKind
+from core.vocabulary import RECORD_CATEGORIES
 from core.web import queries
 from core.web.charts import distance_chart
 from core.web.context import csrf_input, render
+from core.web.filters import humanise, org_kind
 from core.web.forms import (
     FormErrors,
     convert,
@@ -53,18 +56,19 @@ from core.web.forms import (
     rule_errors,
     uk_moment,
 )
+from core.web.services import domain_service
 
 log = logging.getLogger("throughcare")
 
 PERSON = "/t/{tenant:str}/persons/{person_id:uuid}"
 LIST_LIMIT = 50
 
-# AUTHZ: the category each part of the page belongs to, until the sharing engine says.
+# The sharing category of each part of the page, as the sharing engine files them.
 SECTION_CATEGORIES = {
-    "referrals": "identity",
-    "consents": "identity",
-    "plan": "case_notes",
-    "outcomes": "case_notes",
+    "referrals": RECORD_CATEGORIES["referral"],
+    "consents": RECORD_CATEGORIES["consent"],
+    "plan": RECORD_CATEGORIES["recovery_plan"],
+    "outcomes": RECORD_CATEGORIES["outcome_review"],
 }
 
 DONE_MESSAGES = {
@@ -77,14 +81,6 @@ DONE_MESSAGES = {
 }
 
 
-async def readable_categories(
-    request: Request[Any, Any, Any], actor: Actor, person_id: uuid.UUID
-) -> set[str]:
-    # AUTHZ: replace with `await access.readable_categories(person_id)` when
-    # core/authz/access.py lands; until then every category is shown.
-    return set(request.app.state.sharing_categories)
-
-
 def person_url(actor: Actor, person_id: uuid.UUID, done: str | None = None) -> str:
     url = f"/t/{actor.tenant_slug}/persons/{person_id}"
     return f"{url}?done={done}" if done else url
@@ -94,6 +90,7 @@ async def plugin_panels(
     request: Request[Any, Any, Any],
     session: AsyncSession,
     actor: Actor,
+    access: Access,
     person_id: uuid.UUID,
     readable: set[str],
 ) -> list[dict[str, Any]]:
@@ -108,8 +105,7 @@ async def plugin_panels(
         entry: dict[str, Any] = {"panel": panel, "withheld": panel.category not in readable}
         if not entry["withheld"]:
             try:
-                # AUTHZ: pass the request's Access object here once it exists.
-                context = await panel.load(session, actor, person_id)
+                context = await panel.load(session, access, person_id)
                 template = request.app.template_engine.get_template(panel.template)
                 # Autoescaped by the environment, so the rendered panel is already safe HTML.
                 entry["html"] = Markup(  # noqa: S704
@@ -133,16 +129,17 @@ async def plugin_panels(
 async def person_page(
     request: Request[Any, Any, Any],
     actor: NamedDependency[Actor],
+    access: NamedDependency[Access],
     db_session: NamedDependency[AsyncSession],
     state: State,
     person_id: FromPath[uuid.UUID],
-    done: str | None = None,
+    done: Annotated[str | None, QueryParameter(max_length=20)] = None,
 ) -> Template:
-    person = await PersonService(db_session, actor).get(person_id)
-    readable = await readable_categories(request, actor, person_id)
+    person, readable = await PersonService(db_session, access).get(person_id)
     kinds: dict[str, str] = state.intervention_kinds
+    # The service lists only the interventions whose category this user may read.
     interventions = (
-        await InterventionService(db_session, actor, kinds).list(
+        await InterventionService(db_session, access, kinds).list(
             person_id=person_id,
             organisation_id=None,
             kind=None,
@@ -154,8 +151,6 @@ async def person_page(
             cursor=None,
         )
     ).items
-    # AUTHZ: the engine will filter in SQL; this keeps the page honest until then.
-    interventions = [i for i in interventions if i.category in readable]
     by_category: dict[str, list[Any]] = defaultdict(list)
     for item in interventions:
         by_category[item.category].append(item)
@@ -164,13 +159,13 @@ async def person_page(
         return SECTION_CATEGORIES[section] in readable
 
     episodes = (
-        await EpisodeService(db_session, actor).list(
+        await EpisodeService(db_session, access).list(
             person_id=person_id, phase=None, key_worker_id=None, limit=LIST_LIMIT, cursor=None
         )
     ).items
     referrals = (
         (
-            await ReferralService(db_session, actor).list(
+            await ReferralService(db_session, access).list(
                 person_id=person_id,
                 episode_id=None,
                 source=None,
@@ -185,7 +180,7 @@ async def person_page(
     )
     consents = (
         (
-            await ConsentService(db_session, actor).list(
+            await ConsentService(db_session, access).list(
                 person_id, active=None, category=None, limit=LIST_LIMIT, cursor=None
             )
         ).items
@@ -195,17 +190,17 @@ async def person_page(
     plan = None
     if shown("plan"):
         plans = (
-            await PlanService(db_session, actor).list(
+            await domain_service(PlanService, db_session, access).list(
                 person_id=person_id, episode_id=None, status=None, limit=LIST_LIMIT, cursor=None
             )
         ).items
         if plans:
             latest = max(plans, key=lambda p: p.created_at)
-            plan = await PlanService(db_session, actor).get(latest.id)
+            plan = await domain_service(PlanService, db_session, access).get(latest.id)
     reviews: list[Any] = []
     charts: list[Any] = []
     if shown("outcomes"):
-        outcome_service = OutcomeReviewService(db_session, actor)
+        outcome_service = domain_service(OutcomeReviewService, db_session, access)
         reviews = (
             await outcome_service.list(person_id=person_id, limit=LIST_LIMIT, cursor=None)
         ).items
@@ -238,7 +233,7 @@ async def person_page(
         flags=flags,
         timeline=interventions,
         by_category=by_category,
-        categories=state.sharing_categories,
+        categories=access.categories,
         readable=readable,
         shown={s: shown(s) for s in SECTION_CATEGORIES},
         episodes=episodes,
@@ -248,7 +243,7 @@ async def person_page(
         reviews=reviews,
         charts=charts,
         domains=DOMAINS,
-        panels=await plugin_panels(request, db_session, actor, person_id, readable),
+        panels=await plugin_panels(request, db_session, actor, access, person_id, readable),
         organisations=organisations,
         names=names,
         done=DONE_MESSAGES.get(done or ""),
@@ -261,7 +256,7 @@ async def person_page(
 
 async def form_page(
     request: Request[Any, Any, Any],
-    actor: Actor,
+    access: Access,
     session: AsyncSession,
     person_id: uuid.UUID,
     template: str,
@@ -270,7 +265,8 @@ async def form_page(
     **context: Any,
 ) -> Template:
     # The form page reads only the person's identity line, through the audited service.
-    person = await PersonService(session, actor).get(person_id)
+    actor = access.actor
+    person, _ = await PersonService(session, access).get(person_id)
     return render(
         request,
         template,
@@ -294,10 +290,11 @@ def date_values(prefix: str, day: date | None) -> dict[str, str]:
     }
 
 
-def kind_options(state: State) -> list[tuple[str, str]]:
-    from core.web.filters import humanise
-
-    return sorted(((k, humanise(k)) for k in state.intervention_kinds), key=lambda o: o[1])
+def kind_options(state: State, access: Access) -> list[tuple[str, str]]:
+    """Kinds whose category this partnership has: a switched-off plugin's kinds are not offered."""
+    kinds = state.intervention_kinds
+    offered = [k for k, category in kinds.items() if category in access.categories]
+    return sorted(((k, humanise(k)) for k in offered), key=lambda o: o[1])
 
 
 INTERVENTION_MESSAGES = {
@@ -313,6 +310,7 @@ INTERVENTION_MESSAGES = {
 async def intervention_form(
     request: Request[Any, Any, Any],
     actor: NamedDependency[Actor],
+    access: NamedDependency[Access],
     db_session: NamedDependency[AsyncSession],
     state: State,
     person_id: FromPath[uuid.UUID],
@@ -320,13 +318,13 @@ async def intervention_form(
     values = date_values("occurred_on", date.today())
     return await form_page(
         request,
-        actor,
+        access,
         db_session,
         person_id,
         "pages/intervention_form.html",
         values,
         FormErrors(),
-        kinds=kind_options(state),
+        kinds=kind_options(state, access),
     )
 
 
@@ -334,6 +332,7 @@ async def intervention_form(
 async def intervention_submit(
     request: Request[Any, Any, Any],
     actor: NamedDependency[Actor],
+    access: NamedDependency[Access],
     db_session: NamedDependency[AsyncSession],
     state: State,
     person_id: FromPath[uuid.UUID],
@@ -370,7 +369,7 @@ async def intervention_submit(
         )
     if data is not None:
         try:
-            await InterventionService(db_session, actor, state.intervention_kinds).create(data)
+            await InterventionService(db_session, access, state.intervention_kinds).create(data)
         except HTTPException as exc:
             if exc.status_code not in (409, 422):
                 raise
@@ -382,13 +381,13 @@ async def intervention_submit(
         errors["occurred_on"] = errors.pop("occurred_at")
     return await form_page(
         request,
-        actor,
+        access,
         db_session,
         person_id,
         "pages/intervention_form.html",
         values,
         errors,
-        kinds=kind_options(state),
+        kinds=kind_options(state, access),
     )
 
 
@@ -396,13 +395,14 @@ async def intervention_submit(
 async def liberation_form(
     request: Request[Any, Any, Any],
     actor: NamedDependency[Actor],
+    access: NamedDependency[Access],
     db_session: NamedDependency[AsyncSession],
     person_id: FromPath[uuid.UUID],
 ) -> Template:
-    person = await PersonService(db_session, actor).get(person_id)
+    person, _ = await PersonService(db_session, access).get(person_id)
     return await form_page(
         request,
-        actor,
+        access,
         db_session,
         person_id,
         "pages/liberation_form.html",
@@ -415,6 +415,7 @@ async def liberation_form(
 async def liberation_submit(
     request: Request[Any, Any, Any],
     actor: NamedDependency[Actor],
+    access: NamedDependency[Access],
     db_session: NamedDependency[AsyncSession],
     person_id: FromPath[uuid.UUID],
 ) -> Template | Redirect:
@@ -423,7 +424,7 @@ async def liberation_submit(
     day = parse_date(values, "liberation_date", errors, "Liberation date")
     if not errors:
         try:
-            await PersonService(db_session, actor).update(
+            await PersonService(db_session, access).update(
                 person_id, PersonUpdate(liberation_date=day)
             )
         except HTTPException as exc:
@@ -434,7 +435,7 @@ async def liberation_submit(
         else:
             return Redirect(person_url(actor, person_id, "liberation"))
     return await form_page(
-        request, actor, db_session, person_id, "pages/liberation_form.html", values, errors
+        request, access, db_session, person_id, "pages/liberation_form.html", values, errors
     )
 
 
@@ -449,12 +450,13 @@ REFERRAL_MESSAGES = {
 async def referral_form(
     request: Request[Any, Any, Any],
     actor: NamedDependency[Actor],
+    access: NamedDependency[Access],
     db_session: NamedDependency[AsyncSession],
     person_id: FromPath[uuid.UUID],
 ) -> Template:
     return await form_page(
         request,
-        actor,
+        access,
         db_session,
         person_id,
         "pages/referral_form.html",
@@ -468,6 +470,7 @@ async def referral_form(
 async def referral_submit(
     request: Request[Any, Any, Any],
     actor: NamedDependency[Actor],
+    access: NamedDependency[Access],
     db_session: NamedDependency[AsyncSession],
     person_id: FromPath[uuid.UUID],
 ) -> Template | Redirect:
@@ -496,7 +499,7 @@ async def referral_submit(
         )
     if data is not None:
         try:
-            await ReferralService(db_session, actor).create(data)
+            await ReferralService(db_session, access).create(data)
         except HTTPException as exc:
             if exc.status_code not in (409, 422):
                 raise
@@ -506,7 +509,7 @@ async def referral_submit(
             return Redirect(person_url(actor, person_id, "referral") + "#referrals")
     return await form_page(
         request,
-        actor,
+        access,
         db_session,
         person_id,
         "pages/referral_form.html",
@@ -529,12 +532,13 @@ REVIEW_MESSAGES = {
 async def review_form(
     request: Request[Any, Any, Any],
     actor: NamedDependency[Actor],
+    access: NamedDependency[Access],
     db_session: NamedDependency[AsyncSession],
     person_id: FromPath[uuid.UUID],
 ) -> Template:
     return await form_page(
         request,
-        actor,
+        access,
         db_session,
         person_id,
         "pages/review_form.html",
@@ -549,6 +553,7 @@ async def review_form(
 async def review_submit(
     request: Request[Any, Any, Any],
     actor: NamedDependency[Actor],
+    access: NamedDependency[Access],
     db_session: NamedDependency[AsyncSession],
     person_id: FromPath[uuid.UUID],
 ) -> Template | Redirect:
@@ -582,7 +587,7 @@ async def review_submit(
         )
     if data is not None:
         try:
-            await OutcomeReviewService(db_session, actor).create(data)
+            await domain_service(OutcomeReviewService, db_session, access).create(data)
         except HTTPException as exc:
             if exc.status_code not in (409, 422):
                 raise
@@ -592,7 +597,7 @@ async def review_submit(
             return Redirect(person_url(actor, person_id, "review") + "#outcomes")
     return await form_page(
         request,
-        actor,
+        access,
         db_session,
         person_id,
         "pages/review_form.html",
@@ -616,8 +621,7 @@ async def consent_context(state: State, session: AsyncSession, actor: Actor) -> 
     return {
         "categories": [(c, c) for c in state.sharing_categories],
         "recipients": [
-            (f"kind:{k.value}", f"Every {k.value.replace('_', ' ')} partner")
-            for k in OrganisationKind
+            (f"kind:{k.value}", f"Every {org_kind(k.value)} partner") for k in OrganisationKind
         ]
         + [(f"org:{o.id}", o.name) for o in orgs],
     }
@@ -627,13 +631,14 @@ async def consent_context(state: State, session: AsyncSession, actor: Actor) -> 
 async def consent_form(
     request: Request[Any, Any, Any],
     actor: NamedDependency[Actor],
+    access: NamedDependency[Access],
     db_session: NamedDependency[AsyncSession],
     state: State,
     person_id: FromPath[uuid.UUID],
 ) -> Template:
     return await form_page(
         request,
-        actor,
+        access,
         db_session,
         person_id,
         "pages/consent_form.html",
@@ -647,6 +652,7 @@ async def consent_form(
 async def consent_submit(
     request: Request[Any, Any, Any],
     actor: NamedDependency[Actor],
+    access: NamedDependency[Access],
     db_session: NamedDependency[AsyncSession],
     state: State,
     person_id: FromPath[uuid.UUID],
@@ -680,7 +686,7 @@ async def consent_submit(
         )
     if data is not None:
         try:
-            await ConsentService(db_session, actor).create(
+            await ConsentService(db_session, access).create(
                 person_id, data, categories=state.sharing_categories
             )
         except HTTPException as exc:
@@ -695,7 +701,7 @@ async def consent_submit(
             errors["recipient"] = errors.pop(key)
     return await form_page(
         request,
-        actor,
+        access,
         db_session,
         person_id,
         "pages/consent_form.html",
@@ -709,13 +715,14 @@ async def consent_submit(
 async def consent_withdraw(
     request: Request[Any, Any, Any],
     actor: NamedDependency[Actor],
+    access: NamedDependency[Access],
     db_session: NamedDependency[AsyncSession],
     person_id: FromPath[uuid.UUID],
     consent_id: FromPath[uuid.UUID],
 ) -> Redirect:
     values = form_values(await request.form())
     reason = values.get("reason") or None
-    await ConsentService(db_session, actor).withdraw(
+    await ConsentService(db_session, access).withdraw(
         person_id, consent_id, ConsentWithdraw(reason=reason[:2000] if reason else None)
     )
     return Redirect(person_url(actor, person_id, "withdrawn") + "#consent")

@@ -66,14 +66,11 @@ def register_person_panels() -> list[PersonPanel]:
 
 @hookimpl
 def register_protocol_lines(tenant_slug: str) -> list[str]:
-    # Family information is held for the family-work partner and the key workers, and
-    # only with the person's consent; nobody else reads it.
-    t = tenant_slug
-    return [
-        f"p, r:case_worker, {t}, {CATEGORY}, read, partnership, consent",
-        f"p, r:case_worker, {t}, {CATEGORY}, write, partnership, consent",
-        f"p, r:partnership_lead, {t}, {CATEGORY}, read, partnership, consent",
-    ]
+    # The templates let key workers read family information, with consent, for people
+    # their organisation works with. Recording it rests on the person's consent to this
+    # partner, whoever else works with them: the family-work partner (Families Outside)
+    # is often the first to meet the family.
+    return [f"p, r:case_worker, {tenant_slug}, {CATEGORY}, write, partnership, consent"]
 
 
 @hookimpl

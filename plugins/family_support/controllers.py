@@ -11,7 +11,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.authz.actor import Actor
+from core.authz.access import Access
 from core.pagination import DEFAULT_LIMIT, Page
 from plugins.family_support.models import FamilyDayStatus
 from plugins.family_support.schemas import (
@@ -35,9 +35,9 @@ Cursor = Annotated[str | None, QueryParameter(max_length=500)]
 
 
 async def provide_family_support_service(
-    db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
+    db_session: NamedDependency[AsyncSession], access: NamedDependency[Access]
 ) -> FamilySupportService:
-    return FamilySupportService(db_session, actor)
+    return FamilySupportService(db_session, access)
 
 
 class FamilySupportController(Controller):

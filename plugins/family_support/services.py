@@ -15,13 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 
 from core.audit.services import record
-from core.authz.actor import Actor
+from core.authz.access import Access
+from core.authz.relations import link_organisation
 from core.consents.services import consent_for_recipient
 from core.db.base import UTCDateTime, utcnow
 from core.errors import RuleViolation, not_found
 from core.pagination import Page, keyset, page_of
 from core.persons.models import Location, Person
-from core.persons.services import get_person_row
 from core.plugins import require_plugin
 from core.referrals.services import local_today
 from core.tenancy.models import Organisation
@@ -119,16 +119,36 @@ def check_planned_on(planned_on: date, person: Person, today: date) -> None:
 
 
 class FamilySupportService:
-    def __init__(self, session: AsyncSession, actor: Actor) -> None:
-        require_plugin(actor, PLUGIN)
+    def __init__(self, session: AsyncSession, access: Access) -> None:
+        require_plugin(access.actor, PLUGIN)
         self.session = session
-        self.actor = actor
+        self.access = access
+        self.actor = access.actor
+
+    async def _person(self, person_id: uuid.UUID, action: str) -> Person:
+        """The person (404 if they are not to be known of), then the protocol's say on
+        ``family`` for them (403 naming the reason)."""
+        person = await self.access.visible_person(person_id)
+        await self.access.require(CATEGORY, action, person.id)
+        return person
+
+    async def _link(self, person_id: uuid.UUID) -> None:
+        # Family work with a person is working with them: the own_organisation scope.
+        await link_organisation(
+            self.session,
+            self.actor.tenant_id,
+            person_id,
+            self.actor.organisation_id,
+            "family support",
+        )
+        self.access.forget(person_id)
 
     # ------------------------------------------------------------------ contacts
 
     async def create_contact(self, person_id: uuid.UUID, data: ContactCreate) -> FamilyContact:
-        person = await get_person_row(self.session, self.actor, person_id)
-        # AUTHZ: await access.require(CATEGORY, "write", person.id)
+        # Consent is this service's own rule, checked before the protocol's so that its
+        # absence is named as such (422), not as a refusal of access (403).
+        person = await self.access.visible_person(person_id)
         organisation = await self.session.get(
             Organisation, (self.actor.tenant_id, self.actor.organisation_id)
         )
@@ -143,6 +163,7 @@ class FamilySupportService:
                 f"{organisation.name}: record their consent (category '{CATEGORY}') first",
                 field="person_id",
             )
+        await self.access.require(CATEGORY, "write", person.id)
         contact = FamilyContact(
             tenant_id=self.actor.tenant_id,
             person_id=person.id,
@@ -155,6 +176,7 @@ class FamilySupportService:
         )
         self.session.add(contact)
         await self.session.flush()
+        await self._link(person.id)
         # The name and number stay out of the audit trail: it is read more widely.
         record(
             self.session,
@@ -171,8 +193,7 @@ class FamilySupportService:
     async def list_contacts(
         self, person_id: uuid.UUID, *, limit: int, cursor: str | None
     ) -> Page[ContactOut]:
-        person = await get_person_row(self.session, self.actor, person_id)
-        # AUTHZ: await access.require(CATEGORY, "read", person.id)
+        person = await self._person(person_id, "read")
         stmt = select(FamilyContact).where(
             FamilyContact.tenant_id == self.actor.tenant_id, FamilyContact.person_id == person.id
         )
@@ -198,7 +219,7 @@ class FamilySupportService:
 
     async def get_contact(self, contact_id: uuid.UUID) -> FamilyContact:
         contact = await self._contact(contact_id)
-        # AUTHZ: await access.require(CATEGORY, "read", contact.person_id)
+        await self._person(contact.person_id, "read")
         record(
             self.session,
             self.actor,
@@ -219,8 +240,7 @@ class FamilySupportService:
     # ------------------------------------------------------------------ sessions
 
     async def create_session(self, person_id: uuid.UUID, data: SessionCreate) -> FamilySession:
-        person = await get_person_row(self.session, self.actor, person_id)
-        # AUTHZ: await access.require(CATEGORY, "write", person.id)
+        person = await self._person(person_id, "write")
         occurred_at = data.occurred_at.astimezone(UTC)
         if occurred_at > utcnow() + CLOCK_SKEW:
             raise RuleViolation("A session cannot be logged in the future", field="occurred_at")
@@ -247,6 +267,7 @@ class FamilySupportService:
         )
         self.session.add(row)
         await self.session.flush()
+        await self._link(person.id)
         record(
             self.session,
             self.actor,
@@ -262,8 +283,7 @@ class FamilySupportService:
     async def list_sessions(
         self, person_id: uuid.UUID, *, limit: int, cursor: str | None
     ) -> Page[SessionOut]:
-        person = await get_person_row(self.session, self.actor, person_id)
-        # AUTHZ: await access.require(CATEGORY, "read", person.id)
+        person = await self._person(person_id, "read")
         stmt = select(FamilySession).where(
             FamilySession.tenant_id == self.actor.tenant_id, FamilySession.person_id == person.id
         )
@@ -290,9 +310,10 @@ class FamilySupportService:
 
     # ------------------------------------------------------------------ family days
 
-    async def plan_family_day(self, data: FamilyDayCreate, today: date | None = None) -> FamilyDayOut:
-        person = await get_person_row(self.session, self.actor, data.person_id)
-        # AUTHZ: await access.require(CATEGORY, "write", person.id)
+    async def plan_family_day(
+        self, data: FamilyDayCreate, today: date | None = None
+    ) -> FamilyDayOut:
+        person = await self._person(data.person_id, "write")
         check_planned_on(data.planned_on, person, today or local_today())
         row = FamilyDay(
             tenant_id=self.actor.tenant_id,
@@ -306,6 +327,7 @@ class FamilySupportService:
         )
         self.session.add(row)
         await self.session.flush()
+        await self._link(person.id)
         record(
             self.session,
             self.actor,
@@ -326,8 +348,7 @@ class FamilySupportService:
         )
         if row is None:
             raise not_found("Family day")
-        person = await get_person_row(self.session, self.actor, row.person_id)
-        # AUTHZ: await access.require(CATEGORY, "write", person.id)
+        person = await self._person(row.person_id, "write")
         changes: dict[str, Any] = {
             name: value
             for name, value in msgspec.structs.asdict(data).items()
@@ -380,15 +401,18 @@ class FamilySupportService:
                 Person,
                 (Person.tenant_id == FamilyDay.tenant_id) & (Person.id == FamilyDay.person_id),
             )
-            .where(FamilyDay.tenant_id == self.actor.tenant_id, FamilyDay.planned_on >= start)
-            # AUTHZ: .where(access.person_filter(CATEGORY, "read", FamilyDay.person_id))
+            .where(
+                FamilyDay.tenant_id == self.actor.tenant_id,
+                FamilyDay.planned_on >= start,
+                self.access.person_filter(CATEGORY, "read", FamilyDay.person_id),
+            )
         )
         if end is not None:
             stmt = stmt.where(FamilyDay.planned_on <= end)
         if status is not None:
             stmt = stmt.where(FamilyDay.status == status)
         if person_id is not None:
-            await get_person_row(self.session, self.actor, person_id)
+            await self.access.visible_person(person_id)
             stmt = stmt.where(FamilyDay.person_id == person_id)
         stmt = keyset(
             stmt,
@@ -438,7 +462,7 @@ class FamilySupportService:
             Person.liberation_date >= today,
             Person.liberation_date <= today + timedelta(weeks=weeks),
             ~planned,
-            # AUTHZ: access.person_filter(CATEGORY, "read", Person.id)
+            self.access.person_filter(CATEGORY, "read", Person.id),
         )
         stmt = keyset(
             stmt,

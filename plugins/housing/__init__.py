@@ -14,12 +14,19 @@ from pathlib import Path
 from typing import Any
 
 from core.hookspecs import hookimpl
-from core.hooktypes import DemoContext, DomainEvent, JobRequest, NavItem, PersonPanel
+from core.hooktypes import (
+    DemoContext,
+    DomainEvent,
+    JobRequest,
+    NavItem,
+    PersonPanel,
+    ReportMetric,
+)
 from plugins.housing.controllers import HousingController
 from plugins.housing.demo import load_housing_demo
 from plugins.housing.jobs import ensure_housing_record
-from plugins.housing.models import HousingRecord, HousingStep
-from plugins.housing.services import CATEGORY, HousingService
+from plugins.housing.models import HousingRecord, HousingStep, Status
+from plugins.housing.services import CATEGORY, HousingService, count_reaching
 
 HERE = Path(__file__).resolve().parent
 
@@ -87,6 +94,32 @@ def register_person_panels() -> list[PersonPanel]:
             load=load_panel,
             order=60,
         )
+    ]
+
+
+async def secured_count(session: Any, tenant_id: uuid.UUID, start: Any, end: Any) -> int:
+    return await count_reaching(session, tenant_id, Status.ACCOMMODATION_SECURED, start, end)
+
+
+async def no_fixed_abode_count(session: Any, tenant_id: uuid.UUID, start: Any, end: Any) -> int:
+    return await count_reaching(session, tenant_id, Status.NO_FIXED_ABODE, start, end)
+
+
+@hookimpl
+def register_report_metrics() -> list[ReportMetric]:
+    return [
+        ReportMetric(
+            key="housing_secured",
+            label="People whose accommodation was secured",
+            section="Housing",
+            compute=secured_count,
+        ),
+        ReportMetric(
+            key="housing_no_fixed_abode",
+            label="People liberated with no fixed abode",
+            section="Housing",
+            compute=no_fixed_abode_count,
+        ),
     ]
 
 

@@ -26,7 +26,7 @@ import uuid
 from datetime import date, timedelta
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -627,3 +627,28 @@ class HousingService:
             else None
         )
         return housing_out(housing, person, authority, steps, clock.today())
+
+
+async def count_reaching(
+    session: AsyncSession, tenant_id: uuid.UUID, status: Status, start: date, end: date
+) -> int:
+    """People whose registration reached ``status`` between ``start`` and ``end``
+    (inclusive), for the partnership's reports; a person counts once."""
+    return int(
+        await session.scalar(
+            select(func.count(distinct(HousingRecord.person_id)))
+            .select_from(HousingStep)
+            .join(
+                HousingRecord,
+                (HousingRecord.tenant_id == HousingStep.tenant_id)
+                & (HousingRecord.id == HousingStep.record_id),
+            )
+            .where(
+                HousingStep.tenant_id == tenant_id,
+                HousingStep.to_status == status,
+                HousingStep.on_date >= start,
+                HousingStep.on_date <= end,
+            )
+        )
+        or 0
+    )

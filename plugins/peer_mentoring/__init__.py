@@ -8,6 +8,7 @@ Everything core needs from this plugin comes through the hooks below; core never
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -61,17 +62,15 @@ def register_jobs() -> list[Any]:
 def on_domain_event(event: DomainEvent) -> list[JobRequest]:
     if event.name != "liberation_date_set" or event.person_id is None:
         return []
-    old, new = event.data.get("old"), event.data.get("new")
-    # Old and new both in the key: a date moved back to an earlier value is a new request.
+    new = event.data.get("new")
+    # The outbox drops a repeated key for good, and a date can move A -> B -> A -> B: so
+    # each change gets a key of its own. The job reconciles with the date as it is when
+    # it runs, so an extra or a late run changes nothing.
     return [
         JobRequest(
             job=GATE_JOB,
-            key=f"gate:{event.person_id}:{old or 'none'}:{new or 'none'}",
-            args={
-                "tenant_id": str(event.tenant_id),
-                "person_id": str(event.person_id),
-                "liberation_date": new,
-            },
+            key=f"gate:{event.person_id}:{new or 'cleared'}:{uuid.uuid4().hex}",
+            args={"person_id": str(event.person_id), "liberation_date": new},
         )
     ]
 
@@ -97,15 +96,9 @@ def register_person_panels() -> list[PersonPanel]:
 
 @hookimpl
 def register_protocol_lines(tenant_slug: str) -> list[str]:
-    # Mentors see their own mentees; key workers coordinate matches and the gate.
-    t = tenant_slug
-    return [
-        f"p, r:peer_mentor, {t}, {CATEGORY}, read, assigned, consent",
-        f"p, r:peer_mentor, {t}, {CATEGORY}, write, assigned, consent",
-        f"p, r:case_worker, {t}, {CATEGORY}, read, partnership, no_consent",
-        f"p, r:case_worker, {t}, {CATEGORY}, write, partnership, no_consent",
-        f"p, r:partnership_lead, {t}, {CATEGORY}, read, partnership, no_consent",
-    ]
+    # The templates give mentors their mentees and key workers the people their
+    # organisation works with. The prison also needs to know who will be at the gate.
+    return [f"p, k:prison, {tenant_slug}, {CATEGORY}, read, partnership, no_consent"]
 
 
 @hookimpl

@@ -12,7 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.authz.actor import Actor
+from core.authz.access import Access
 from core.pagination import DEFAULT_LIMIT, Page
 from plugins.peer_mentoring.models import GateStatus, VettingStatus
 from plugins.peer_mentoring.schemas import (
@@ -42,9 +42,9 @@ To = Annotated[date | None, QueryParameter(name="to")]
 
 
 async def provide_peer_mentoring_service(
-    db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
+    db_session: NamedDependency[AsyncSession], access: NamedDependency[Access]
 ) -> PeerMentoringService:
-    return PeerMentoringService(db_session, actor)
+    return PeerMentoringService(db_session, access)
 
 
 class PeerMentoringController(Controller):

@@ -16,13 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 
 from core.audit.services import record
-from core.authz.actor import Actor
+from core.authz.access import Access
+from core.authz.models import PersonAssignment
+from core.authz.relations import assign, link_organisation, unassign
 from core.db.base import UTCDateTime, utcnow
 from core.episodes.services import is_active_member
 from core.errors import Conflict, RuleViolation, not_found
 from core.pagination import Page, keyset, page_of
 from core.persons.models import Person
-from core.persons.services import get_person_row
 from core.plugins import require_plugin
 from core.referrals.services import UK_TIME, local_today
 from core.tenancy.models import Organisation
@@ -56,6 +57,8 @@ CLOCK_SKEW = timedelta(minutes=5)
 GATE_TIME = time(8, 0)
 # The schedule shows four weeks ahead unless asked otherwise, and at most a year.
 DEFAULT_SCHEDULE_DAYS = 28
+# Why a mentor is assigned to a person (the sharing engine's "assigned" scope).
+MENTOR_REASON = "peer mentor"
 MAX_SCHEDULE_DAYS = 366
 
 
@@ -269,15 +272,23 @@ async def peer_mentoring_gate_appointment(
 
 
 class PeerMentoringService:
-    def __init__(self, session: AsyncSession, actor: Actor) -> None:
-        require_plugin(actor, PLUGIN)
+    def __init__(self, session: AsyncSession, access: Access) -> None:
+        require_plugin(access.actor, PLUGIN)
         self.session = session
-        self.actor = actor
+        self.access = access
+        self.actor = access.actor
+
+    async def _person(self, person_id: uuid.UUID, action: str) -> Person:
+        """The person (404 if they are not to be known of), then the protocol's say on
+        ``peer_support`` for them (403 naming the reason)."""
+        person = await self.access.visible_person(person_id)
+        await self.access.require(CATEGORY, action, person.id)
+        return person
 
     # ------------------------------------------------------------ mentors
 
     async def create_mentor(self, data: MentorCreate) -> Mentor:
-        # AUTHZ: access.require_tenant(CATEGORY, "write")
+        await self.access.require_tenant(CATEGORY, "write")
         if (data.user_id is None) == (data.name is None):
             refused = RuleViolation(
                 "Give exactly one of user_id (a member of the partnership) or name "
@@ -342,7 +353,7 @@ class PeerMentoringService:
             )
 
     async def update_mentor(self, mentor_id: uuid.UUID, data: MentorUpdate) -> Mentor:
-        # AUTHZ: access.require_tenant(CATEGORY, "write")
+        await self.access.require_tenant(CATEGORY, "write")
         mentor = await self._mentor(mentor_id)
         changes = {
             name: value
@@ -369,6 +380,7 @@ class PeerMentoringService:
         return mentor
 
     async def get_mentor(self, mentor_id: uuid.UUID) -> Mentor:
+        await self.access.require_tenant(CATEGORY, "read")
         mentor = await self._mentor(mentor_id)
         record(self.session, self.actor, "read", "mentor", mentor.id)
         await self.session.commit()
@@ -382,7 +394,7 @@ class PeerMentoringService:
         limit: int,
         cursor: str | None,
     ) -> Page[MentorOut]:
-        # AUTHZ: access.require_tenant(CATEGORY, "read")
+        await self.access.require_tenant(CATEGORY, "read")
         stmt = select(Mentor).where(Mentor.tenant_id == self.actor.tenant_id)
         if vetting_status is not None:
             stmt = stmt.where(Mentor.vetting_status == vetting_status)
@@ -410,8 +422,7 @@ class PeerMentoringService:
     # ------------------------------------------------------------ matches
 
     async def match(self, data: MatchCreate) -> MentorMatch:
-        person = await get_person_row(self.session, self.actor, data.person_id)
-        # AUTHZ: await access.require(CATEGORY, "write", person.id)
+        person = await self._person(data.person_id, "write")
         await self.session.execute(
             select(Person.id)
             .where(Person.tenant_id == self.actor.tenant_id, Person.id == person.id)
@@ -459,6 +470,13 @@ class PeerMentoringService:
         ).all()
         for appointment in unassigned:
             appointment.mentor_id = mentor.id
+        # The mentor works with the person now: the protocol's "assigned" scope for a
+        # mentor who signs in, and their organisation's "own_organisation" scope.
+        await assign(self.session, self.actor.tenant_id, person.id, mentor.user_id, MENTOR_REASON)
+        await link_organisation(
+            self.session, self.actor.tenant_id, person.id, mentor.organisation_id, "peer mentor"
+        )
+        self.access.forget(person.id)
         record(
             self.session,
             self.actor,
@@ -477,7 +495,7 @@ class PeerMentoringService:
         )
         if row is None:
             raise not_found("Match")
-        # AUTHZ: await access.require(CATEGORY, "write", row.person_id)
+        await self._person(row.person_id, "write")
         if row.ended_on is not None:
             raise Conflict(
                 detail="This match has already ended",
@@ -485,11 +503,18 @@ class PeerMentoringService:
             )
         ended_on = data.ended_on or local_today()
         if ended_on < row.started_on or ended_on > local_today():
-            raise RuleViolation(
-                "A match ends between its start and today", field="ended_on"
-            )
+            raise RuleViolation("A match ends between its start and today", field="ended_on")
         row.ended_on = ended_on
         row.end_reason = data.reason.strip()
+        mentor = await self.session.get(Mentor, (self.actor.tenant_id, row.mentor_id))
+        if mentor is not None and mentor.user_id is not None:
+            held = await self.session.get(
+                PersonAssignment, (self.actor.tenant_id, mentor.user_id, row.person_id)
+            )
+            # Only the access the match gave is taken back (not a key worker's, say).
+            if held is not None and held.reason == MENTOR_REASON:
+                await unassign(self.session, self.actor.tenant_id, row.person_id, mentor.user_id)
+                self.access.forget(row.person_id)
         record(
             self.session,
             self.actor,
@@ -505,8 +530,7 @@ class PeerMentoringService:
     async def list_matches(
         self, person_id: uuid.UUID, *, limit: int, cursor: str | None
     ) -> Page[MatchOut]:
-        person = await get_person_row(self.session, self.actor, person_id)
-        # AUTHZ: await access.require(CATEGORY, "read", person.id)
+        person = await self._person(person_id, "read")
         stmt = select(MentorMatch).where(
             MentorMatch.tenant_id == self.actor.tenant_id, MentorMatch.person_id == person.id
         )
@@ -534,8 +558,7 @@ class PeerMentoringService:
     # ------------------------------------------------------------ sessions
 
     async def create_session(self, person_id: uuid.UUID, data: SessionCreate) -> MentoringSession:
-        person = await get_person_row(self.session, self.actor, person_id)
-        # AUTHZ: await access.require(CATEGORY, "write", person.id)
+        person = await self._person(person_id, "write")
         starts_at = data.starts_at.astimezone(UTC)
         now = utcnow()
         if data.status == SessionStatus.PLANNED and starts_at < now - CLOCK_SKEW:
@@ -543,7 +566,10 @@ class PeerMentoringService:
                 "A planned session is in the future; log a past one as held or missed",
                 field="status",
             )
-        if data.status in (SessionStatus.HELD, SessionStatus.MISSED) and starts_at > now + CLOCK_SKEW:
+        if (
+            data.status in (SessionStatus.HELD, SessionStatus.MISSED)
+            and starts_at > now + CLOCK_SKEW
+        ):
             raise RuleViolation(
                 f"A session cannot be {data.status} before it starts", field="starts_at"
             )
@@ -586,8 +612,7 @@ class PeerMentoringService:
     async def list_sessions(
         self, person_id: uuid.UUID, *, limit: int, cursor: str | None
     ) -> Page[SessionOut]:
-        person = await get_person_row(self.session, self.actor, person_id)
-        # AUTHZ: await access.require(CATEGORY, "read", person.id)
+        person = await self._person(person_id, "read")
         stmt = select(MentoringSession).where(
             MentoringSession.tenant_id == self.actor.tenant_id,
             MentoringSession.person_id == person.id,
@@ -623,16 +648,14 @@ class PeerMentoringService:
         )
         if row is None:
             raise not_found("Gate appointment")
-        # AUTHZ: await access.require(CATEGORY, "write", row.person_id)
+        await self._person(row.person_id, "write")
         changes = {
             name: value
             for name, value in msgspec.structs.asdict(data).items()
             if value is not msgspec.UNSET
         }
         if row.status != GateStatus.SCHEDULED and changes:
-            raise RuleViolation(
-                f"This gate appointment is already {row.status}", field="status"
-            )
+            raise RuleViolation(f"This gate appointment is already {row.status}", field="status")
         status = changes.get("status")
         if status in (GateStatus.MET, GateStatus.MISSED) and row.meet_at.date() > utcnow().date():
             raise RuleViolation(
@@ -698,7 +721,7 @@ class PeerMentoringService:
             GateAppointment.tenant_id == self.actor.tenant_id,
             GateAppointment.meet_at >= begins,
             GateAppointment.meet_at < ends,
-            # AUTHZ: access.person_filter(CATEGORY, "read", GateAppointment.person_id)
+            self.access.person_filter(CATEGORY, "read", GateAppointment.person_id),
         )
         if status is not None:
             stmt = stmt.where(GateAppointment.status == status)
@@ -736,6 +759,7 @@ class PeerMentoringService:
         mentors = await self._mentor_filter(mentor_id, mine)
         gate = select(
             literal("gate_appointment", String()).label("kind"),
+            GateAppointment.tenant_id.label("tenant_id"),
             GateAppointment.id.label("id"),
             GateAppointment.person_id.label("person_id"),
             GateAppointment.mentor_id.label("mentor_id"),
@@ -748,6 +772,7 @@ class PeerMentoringService:
         )
         sessions = select(
             literal("session", String()).label("kind"),
+            MentoringSession.tenant_id.label("tenant_id"),
             MentoringSession.id.label("id"),
             MentoringSession.person_id.label("person_id"),
             MentoringSession.mentor_id.label("mentor_id"),
@@ -762,8 +787,7 @@ class PeerMentoringService:
             gate = gate.where(GateAppointment.mentor_id.in_(mentors))
             sessions = sessions.where(MentoringSession.mentor_id.in_(mentors))
         both = union_all(gate, sessions).subquery()
-        stmt = select(both)
-        # AUTHZ: stmt = stmt.where(access.person_filter(CATEGORY, "read", both.c.person_id))
+        stmt = select(both).where(self.access.person_filter(CATEGORY, "read", both.c.person_id))
         stmt = keyset(
             stmt,
             [both.c.starts_at, both.c.id],

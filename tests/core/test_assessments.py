@@ -14,6 +14,8 @@ from tests.core.test_consents import (
     LC,
     LM,
     audit_rows,
+    consent_body,
+    consents_url,
     count,
     iso,
     make_episode,
@@ -372,3 +374,66 @@ async def test_unknown_ids_are_not_found(world):
         assert (await world.post("lm_worker", URL, body)).status_code == 404
     assert (await world.get("lm_worker", URL, params={"person_id": missing})).status_code == 404
     assert await count(world, Assessment) == 0
+
+
+# ---------------------------------------------------------------- the sharing protocol
+
+
+async def test_each_assessment_is_shared_under_its_own_category(world):
+    person = await make_person(world)
+    screening = await world.post("lm_nurse", URL, {"person_id": person, "kind": "screening"})
+    risk = await world.post("lm_nurse", URL, {"person_id": person, "kind": "risk", **RISKS})
+    assert screening.status_code == 201 and risk.status_code == 201, risk.text
+    screening_id, risk_id = screening.json()["id"], risk.json()["id"]
+
+    # Prison staff read risk across the partnership, substance use only with consent.
+    listed = await world.get("lm_officer", URL, params={"person_id": person})
+    assert [a["id"] for a in listed.json()["items"]] == [risk_id]
+    assert (await world.get("lm_officer", f"{URL}/{risk_id}")).status_code == 200
+    withheld = await world.get("lm_officer", f"{URL}/{screening_id}")
+    assert withheld.status_code == 403 and "consent" in withheld.json()["detail"]
+
+    # Sacro does not work with the person: neither is shared with it.
+    assert (await world.get("lm_sacro", URL)).json()["items"] == []
+    for assessment_id in (screening_id, risk_id):
+        assert (await world.get("lm_sacro", f"{URL}/{assessment_id}")).status_code == 403
+
+    denials = await audit_rows(world, action="deny")
+    assert [(e.record_type, e.user_id) for e in denials] == [
+        ("substance_use", world.users["lm_officer"].id),
+        ("substance_use", world.users["lm_sacro"].id),
+        ("risk", world.users["lm_sacro"].id),
+    ]
+    reads = await audit_rows(world, record_type="assessment", action="read")
+    assert [str(e.record_id) for e in reads] == [risk_id]
+
+
+async def test_an_assessment_without_the_write_is_403_and_nothing_is_written(world):
+    person = await make_person(world)
+    refused = await world.post("lm_officer", URL, {"person_id": person, "kind": "screening"})
+    assert refused.status_code == 403
+    assert "write access to substance_use" in refused.json()["detail"]
+    assert await count(world, Assessment) == 0
+    assert await audit_rows(world, record_type="assessment") == []
+    (denial,) = await audit_rows(world, action="deny")
+    assert (denial.record_type, denial.detail["action"]) == ("substance_use", "write")
+    assert str(denial.person_id) == person
+
+    risk = (
+        await world.post("lm_worker", URL, {"person_id": person, "kind": "risk", **RISKS})
+    ).json()
+    changed = await world.patch("lm_sacro", f"{URL}/{risk['id']}", {"risk_overdose": "low"})
+    assert changed.status_code == 403
+    assert (await world.get("lm_worker", f"{URL}/{risk['id']}")).json() == risk
+
+
+async def test_an_assessing_partner_works_with_the_person_afterwards(world):
+    person = await make_person(world)
+    consent = (await world.post("lm_worker", consents_url(person), consent_body(world))).json()
+    # The NHS reads case notes (consents among them) of people it works with.
+    assert (await world.get("lm_nurse", consents_url(person))).json()["items"] == []
+    assert (
+        await world.post("lm_nurse", URL, {"person_id": person, "kind": "screening"})
+    ).status_code == 201
+    listed = (await world.get("lm_nurse", consents_url(person))).json()["items"]
+    assert [c["id"] for c in listed] == [consent["id"]]

@@ -103,6 +103,22 @@ async def make_referral(world, person_id: str, episode_id: str, tenant: str = "l
         return str(referral.id)
 
 
+async def refer_from(world, person_id: str, organisation: str, user: str = "lm_worker") -> str:
+    """A referral from ``organisation`` (through the API): from then on it works with the
+    person, the own_organisation scope of the protocol. Returns the referral's episode."""
+    response = await world.post(
+        user,
+        f"{LM}/referrals",
+        {
+            "person_id": person_id,
+            "source": "staff_concern",
+            "referring_organisation_id": world.org_id("low-moss", organisation),
+        },
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["episode_id"]
+
+
 def iso(moment: datetime) -> str:
     return moment.isoformat()
 
@@ -188,6 +204,8 @@ async def test_withdrawal_takes_effect_at_once_and_only_once(world):
     url = consents_url(person)
     consent = (await world.post("lm_worker", url, consent_body(world))).json()
     kept = (await world.post("lm_worker", url, consent_body(world, category="housing"))).json()
+    # Sacro referred the person: a partner that works with them may record the withdrawal.
+    await refer_from(world, person, "sacro")
 
     withdrawn = await world.post(
         "lm_sacro", f"{url}/{consent['id']}/withdraw", {"reason": "Asked us to stop"}
@@ -451,3 +469,76 @@ async def test_consent_is_reached_only_through_its_own_person(world):
     assert (await world.get("lm_worker", missing)).status_code == 404
     assert (await world.post("lm_worker", missing, consent_body(world))).status_code == 404
     assert (await world.get("lm_worker", f"{consents_url(alice)}/{consent['id']}")).json()["active"]
+
+
+# ---------------------------------------------------------------- the sharing protocol
+
+
+async def test_consents_are_withheld_from_partners_who_do_not_work_with_the_person(world):
+    person = await make_person(world)
+    url = consents_url(person)
+    consent = (await world.post("lm_worker", url, consent_body(world))).json()
+
+    # The NHS reads case notes (consents are case notes) only of people it works with.
+    listed = await world.get("lm_nurse", url)
+    assert listed.status_code == 200 and listed.json()["items"] == []
+    one = await world.get("lm_nurse", f"{url}/{consent['id']}")
+    assert one.status_code == 403
+    assert "their organisation works with" in one.json()["detail"]
+    (denial,) = await audit_rows(world, action="deny")
+    assert (denial.record_type, denial.user_id) == ("case_notes", world.users["lm_nurse"].id)
+    assert [e.action for e in await audit_rows(world, record_type="consent")] == [
+        "create",
+        "list",
+    ]
+
+    # Once the NHS works with the person (it referred them), it reads them.
+    await refer_from(world, person, "nhs-ggc")
+    assert [c["id"] for c in (await world.get("lm_nurse", url)).json()["items"]] == [consent["id"]]
+    assert (await world.get("lm_nurse", f"{url}/{consent['id']}")).status_code == 200
+
+
+async def test_recording_or_withdrawing_without_the_write_is_403_and_changes_nothing(world):
+    person = await make_person(world)
+    url = consents_url(person)
+    consent = (await world.post("lm_worker", url, consent_body(world))).json()
+
+    refused = await world.post("lm_sacro", url, consent_body(world, category="housing"))
+    assert refused.status_code == 403
+    assert "their organisation works with" in refused.json()["detail"]
+    withdraw = await world.post("lm_sacro", f"{url}/{consent['id']}/withdraw")
+    assert withdraw.status_code == 403
+
+    assert await count(world, Consent) == 1
+    assert (await world.get("lm_worker", f"{url}/{consent['id']}")).json()["active"] is True
+    denials = await audit_rows(world, action="deny")
+    assert [(e.record_type, e.detail["action"]) for e in denials] == [
+        ("case_notes", "write"),
+        ("case_notes", "write"),
+    ]
+    assert {e.user_id for e in denials} == {world.users["lm_sacro"].id}
+    assert {e.action for e in await audit_rows(world, record_type="consent")} == {"create", "read"}
+
+
+async def test_withdrawn_consent_stops_sharing_on_the_very_next_request(world):
+    """Sacro reads case notes across the partnership only with consent: once it is
+    withdrawn, the consents themselves (case notes) vanish from Sacro's next request."""
+    person = await make_person(world)
+    url = consents_url(person)
+    given = await world.post(
+        "lm_worker",
+        url,
+        consent_body(
+            world,
+            category="case_notes",
+            recipient_organisation_id=world.org_id("low-moss", "sacro"),
+        ),
+    )
+    assert given.status_code == 201
+    consent_id = given.json()["id"]
+    assert [c["id"] for c in (await world.get("lm_sacro", url)).json()["items"]] == [consent_id]
+    assert (await world.get("lm_sacro", f"{url}/{consent_id}")).status_code == 200
+
+    assert (await world.post("lm_worker", f"{url}/{consent_id}/withdraw")).status_code == 200
+    assert (await world.get("lm_sacro", url)).json()["items"] == []
+    assert (await world.get("lm_sacro", f"{url}/{consent_id}")).status_code == 403

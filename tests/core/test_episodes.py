@@ -16,6 +16,7 @@ from core.episodes.services import ALLOWED_MOVES
 from tests.core.test_referrals import (
     EPISODES,
     LC,
+    LM,
     audit_rows,
     count,
     db,
@@ -302,7 +303,10 @@ async def test_bad_list_parameters(world, params, name):
 
 
 async def test_reading_an_episode_is_audited(world):
-    opened = await new_episode(world)
+    person = await make_person(world)
+    nhs = world.org_id("low-moss", "nhs-ggc")
+    referral = await refer(world, person, source="healthcare", referring_organisation_id=nhs)
+    opened = await episode(world, referral["episode_id"])
     await episode(world, opened["id"], "lm_nurse")
     reads = await audit_rows(world, record_type="episode", action="read")
     assert [(str(e.record_id), e.user_id) for e in reads][-1] == (
@@ -339,3 +343,77 @@ async def test_unknown_episode_is_404(world):
     assert (await world.get("lm_worker", missing)).status_code == 404
     assert (await world.patch("lm_worker", missing, {"key_worker_id": None})).status_code == 404
     assert (await world.post("lm_worker", f"{missing}/phase", {"to": "closed"})).status_code == 404
+
+
+# --- the sharing protocol ----------------------------------------------------------------
+
+
+async def test_the_key_worker_and_lead_partner_are_who_the_scopes_follow(world):
+    opened = await new_episode(world)
+    url = f"{EPISODES}/{opened['id']}"
+    person = opened["person_id"]
+    # Sacro does not work with the person: the episode is withheld from its worker.
+    assert (await world.get("lm_sacro", url)).status_code == 403
+    assert (await world.get("lm_sacro", EPISODES)).json()["items"] == []
+
+    # Made key worker: the person is assigned to them, so they read the case.
+    sacro_worker = str(world.users["lm_sacro"].id)
+    assert (await world.patch("lm_lead", url, {"key_worker_id": sacro_worker})).status_code == 200
+    assert (await world.get("lm_sacro", url)).status_code == 200
+    assert [e["id"] for e in (await world.get("lm_sacro", EPISODES)).json()["items"]] == [
+        opened["id"]
+    ]
+    # ... and as their key worker may record a consent about them (case notes).
+    consent = await world.post(
+        "lm_sacro",
+        f"{LM}/persons/{person}/consents",
+        {
+            "category": "housing",
+            "recipient_kind": "local_authority",
+            "purpose": "Housing on release",
+            "lawful_basis": "public_task",
+        },
+    )
+    assert consent.status_code == 201, consent.text
+
+    # Another key worker takes over: the previous one no longer sees the case.
+    lead = str(world.users["lm_worker"].id)
+    assert (await world.patch("lm_lead", url, {"key_worker_id": lead})).status_code == 200
+    assert (await world.get("lm_sacro", url)).status_code == 403
+    assert (await world.get("lm_sacro", EPISODES)).json()["items"] == []
+
+    # The lead partner's organisation works with the person.
+    nhs = world.org_id("low-moss", "nhs-ggc")
+    assert (await world.get("lm_nurse", url)).status_code == 403
+    assert (await world.patch("lm_lead", url, {"lead_organisation_id": nhs})).status_code == 200
+    assert (await world.get("lm_nurse", url)).status_code == 200
+
+
+async def test_episodes_are_withheld_and_writes_refused_without_the_protocol(world):
+    opened = await new_episode(world)
+    url = f"{EPISODES}/{opened['id']}"
+
+    listed = await world.get("lm_nurse", EPISODES, params={"person_id": opened["person_id"]})
+    assert listed.status_code == 200 and listed.json()["items"] == []
+    read = await world.get("lm_nurse", url)
+    assert read.status_code == 403
+    assert "read on case_notes only for people their organisation works with" in read.text
+
+    moved = await world.post("lm_sacro", f"{url}/phase", {"to": "assessment"})
+    assert moved.status_code == 403 and "write on case_notes" in moved.json()["detail"]
+    sacro = world.org_id("low-moss", "sacro")
+    # Sacro cannot make itself the lead partner of a person it does not work with.
+    grabbed = await world.patch("lm_sacro", url, {"lead_organisation_id": sacro})
+    assert grabbed.status_code == 403
+
+    after = await episode(world, opened["id"])
+    assert after["phase"] == "referral" and after["lead_organisation_id"] is None
+    assert len(after["history"]) == 1
+    assert await audit_rows(world, record_type="episode", action="update") == []
+    denials = await audit_rows(world, action="deny")
+    assert [(e.user_id, e.detail["action"]) for e in denials] == [
+        (world.users["lm_nurse"].id, "read"),
+        (world.users["lm_sacro"].id, "write"),
+        (world.users["lm_sacro"].id, "write"),
+    ]
+    assert (await world.get("lm_sacro", url)).status_code == 403  # still not linked

@@ -14,6 +14,7 @@ from core.episodes.models import Episode, Phase
 from core.outcomes.models import DOMAINS, SCORE_MAX, SCORE_MIN, OutcomeReview
 from core.outcomes.services import one_month_before, reviews_due
 from core.persons.models import Location, Person
+from tests.core.test_consents import refer_from
 
 LM = "/api/v1/t/low-moss"
 LC = "/api/v1/t/leicester"
@@ -83,6 +84,8 @@ async def test_record_read_list_and_correct_a_review(world):
     assert out["engagement"] == 7 and out["substance_misuse"] == 5
     assert out["reviewed_on"] == days_ago(1)
 
+    # The prison referred the person, so SPS works with them and reads the case notes.
+    await refer_from(world, person_id, "sps-low-moss")
     read = await world.get("lm_officer", f"{LM}/outcome-reviews/{out['id']}")
     assert read.status_code == 200 and read.json()["id"] == out["id"]
     listed = await world.get("lm_worker", f"{LM}/outcome-reviews", params={"person_id": person_id})
@@ -174,6 +177,8 @@ async def test_other_tenants_person_is_404_and_nothing_written(world):
 async def test_another_organisation_cannot_change_a_review(world):
     person_id = await make_person(world)
     out = (await world.post("lm_worker", f"{LM}/outcome-reviews", body(person_id))).json()
+    # Sacro works with the person too, and still cannot change Turning Point's review.
+    await refer_from(world, person_id, "sacro")
     refused = await world.patch("lm_sacro", f"{LM}/outcome-reviews/{out['id']}", {"engagement": 1})
     assert refused.status_code == 403
     owner = world.organisations[("low-moss", "turning-point-scotland")].name
@@ -211,6 +216,7 @@ async def test_distance_travelled_from_three_reviews(world):
         )
         assert response.status_code == 201, response.text
     noise = body(other_id, **dict.fromkeys(DOMAINS, SCORE_MAX))
+    await refer_from(world, other_id, "sacro")
     assert (await world.post("lm_sacro", f"{LM}/outcome-reviews", noise)).status_code == 201
 
     url = f"{LM}/persons/{person_id}/distance-travelled"
@@ -412,3 +418,49 @@ async def test_reviews_due(world):
     assert by_person[people["never"]].last_reviewed_on is None
     assert str(by_person[people["never"]].episode_id) == episodes["never"]
     assert by_person[people["never"]].episode_opened_on == date(2026, 4, 1)
+
+
+# ---------------------------------------------------------------- the sharing protocol
+
+
+async def test_reviews_are_withheld_from_partners_who_do_not_work_with_the_person(world):
+    person_id = await make_person(world)
+    out = (await world.post("lm_worker", f"{LM}/outcome-reviews", body(person_id))).json()
+
+    # Reviews are case notes: the NHS reads those of people it works with only.
+    assert (await world.get("lm_nurse", f"{LM}/outcome-reviews")).json()["items"] == []
+    mine = await world.get("lm_nurse", f"{LM}/outcome-reviews", params={"person_id": person_id})
+    assert mine.status_code == 200 and mine.json()["items"] == []
+    one = await world.get("lm_nurse", f"{LM}/outcome-reviews/{out['id']}")
+    assert one.status_code == 403 and "their organisation works with" in one.json()["detail"]
+    distance = await world.get("lm_nurse", f"{LM}/persons/{person_id}/distance-travelled")
+    assert distance.status_code == 403
+    denials = await audit_rows(world, action="deny")
+    assert [(e.record_type, e.user_id) for e in denials] == [
+        ("case_notes", world.users["lm_nurse"].id)
+    ] * 2
+    assert await audit_rows(world, record_type="distance_travelled") == []
+    reads = await audit_rows(world, record_type="outcome_review", action="read")
+    assert reads == []
+
+
+async def test_a_review_without_the_write_is_403_and_nothing_is_written(world):
+    person_id = await make_person(world)
+    refused = await world.post("lm_sacro", f"{LM}/outcome-reviews", body(person_id))
+    assert refused.status_code == 403
+    assert "write on case_notes" in refused.json()["detail"]
+    assert await review_count(world) == 0
+    assert await audit_rows(world, record_type="outcome_review") == []
+    (denial,) = await audit_rows(world, action="deny")
+    assert (denial.record_type, denial.detail["action"]) == ("case_notes", "write")
+    assert denial.user_id == world.users["lm_sacro"].id and str(denial.person_id) == person_id
+
+
+async def test_a_reviewing_partner_works_with_the_person_afterwards(world):
+    person_id = await make_person(world)
+    tps = (await world.post("lm_worker", f"{LM}/outcome-reviews", body(person_id))).json()
+    # The prison writes case notes across the partnership; reviewing links it to the person.
+    sps = await world.post("lm_officer", f"{LM}/outcome-reviews", body(person_id))
+    assert sps.status_code == 201, sps.text
+    listed = await world.get("lm_officer", f"{LM}/outcome-reviews", params={"person_id": person_id})
+    assert {r["id"] for r in listed.json()["items"]} == {tps["id"], sps.json()["id"]}

@@ -295,7 +295,7 @@ async def test_deciding_twice_is_a_conflict_and_changes_nothing(world):
     person = await make_person(world)
     referral = await refer(world, person)
     assert (await decide(world, referral["id"], "brief_intervention")).status_code == 200
-    again = await decide(world, referral["id"], "declined", username="lm_sacro")
+    again = await decide(world, referral["id"], "declined", username="lm_lead")
     assert again.status_code == 409, again.text
     assert "already decided" in again.json()["detail"]
     assert "brief_intervention" in again.json()["detail"]
@@ -344,7 +344,15 @@ async def test_bad_decision_bodies(world, body, name):
 
 async def test_read_and_update_a_referral(world):
     person = await make_person(world)
-    referral = await refer(world, person, received_at=ago(days=1), reason="Self-referred by app")
+    # Healthcare referred the person, so the NHS works with them and reads the case notes.
+    nhs = world.org_id("low-moss", "nhs-ggc")
+    referral = await refer(
+        world,
+        person,
+        received_at=ago(days=1),
+        reason="Self-referred by app",
+        referring_organisation_id=nhs,
+    )
     url = f"{REFERRALS}/{referral['id']}"
 
     read = await world.get("lm_nurse", url)
@@ -619,3 +627,71 @@ async def test_unknown_referral_is_404(world):
     decided = await world.post("lm_worker", f"{missing}/decision", {"decision": "declined"})
     assert decided.status_code == 404
     assert (await world.get("lm_worker", f"{REFERRALS}/not-a-uuid")).status_code in (400, 404)
+
+
+# --- the sharing protocol ----------------------------------------------------------------
+
+
+async def test_referrals_are_withheld_from_partners_who_do_not_work_with_the_person(world):
+    person = await make_person(world)
+    referral = await refer(world, person, reason="Night report")
+    url = f"{REFERRALS}/{referral['id']}"
+
+    # Referrals are case notes; the NHS reads those of people it works with only.
+    assert (await world.get("lm_nurse", REFERRALS)).json()["items"] == []
+    mine = await world.get("lm_nurse", REFERRALS, params={"person_id": person})
+    assert mine.status_code == 200 and mine.json()["items"] == []
+    refused = await world.get("lm_nurse", url)
+    assert refused.status_code == 403
+    assert "case_notes only for people their organisation works with" in refused.text
+    (denial,) = await audit_rows(world, action="deny")
+    assert (denial.record_type, denial.user_id) == ("case_notes", world.users["lm_nurse"].id)
+    assert denial.detail["action"] == "read"
+    assert [e.action for e in await audit_rows(world, record_type="referral")] == [
+        "create",
+        "list",
+        "list",
+    ]
+    # A person nobody may know of is the plain 404, not a hint.
+    ghost = await world.get("lm_nurse", REFERRALS, params={"person_id": str(uuid.uuid4())})
+    assert ghost.status_code == 404
+
+
+async def test_a_referring_partner_works_with_the_person_from_then_on(world):
+    person = await make_person(world)
+    nhs = world.org_id("low-moss", "nhs-ggc")
+    assert (await world.get("lm_nurse", REFERRALS)).json()["items"] == []
+    referral = await refer(world, person, source="healthcare", referring_organisation_id=nhs)
+    assert [r["id"] for r in (await world.get("lm_nurse", REFERRALS)).json()["items"]] == [
+        referral["id"]
+    ]
+    # Naming a partner as the referrer later links it too.
+    other = await make_person(world, family_name="Later")
+    late = await refer(world, other)
+    changed = await world.patch(
+        "lm_officer", f"{REFERRALS}/{late['id']}", {"referring_organisation_id": nhs}
+    )
+    assert changed.status_code == 200, changed.text
+    assert (await world.get("lm_nurse", f"{REFERRALS}/{late['id']}")).status_code == 200
+
+
+async def test_writing_a_referral_without_the_write_is_403_and_changes_nothing(world):
+    person = await make_person(world)
+    referral = await refer(world, person)
+
+    # Sacro writes case notes only for people it works with.
+    created = await world.post("lm_sacro", REFERRALS, {"person_id": person, "source": "self"})
+    assert created.status_code == 403
+    assert "write on case_notes" in created.json()["detail"]
+    decided = await decide(world, referral["id"], "declined", username="lm_sacro")
+    assert decided.status_code == 403
+    patched = await world.patch("lm_sacro", f"{REFERRALS}/{referral['id']}", {"reason": "x"})
+    assert patched.status_code == 403
+
+    assert await count(world, Referral) == 1 and await count(world, Episode) == 1
+    after = (await world.get("lm_worker", f"{REFERRALS}/{referral['id']}")).json()
+    assert after["decision"] is None and after["reason"] is None
+    denials = await audit_rows(world, action="deny")
+    assert [(e.record_type, e.detail["action"]) for e in denials] == [("case_notes", "write")] * 3
+    assert {e.user_id for e in denials} == {world.users["lm_sacro"].id}
+    assert await audit_rows(world, record_type="referral", action="update") == []

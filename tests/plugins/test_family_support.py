@@ -253,6 +253,8 @@ async def test_family_days_are_planned_before_release_and_listed_by_date(world):
     soon = await make_person(world, liberation_date=release.isoformat())
     later = await make_person(world, liberation_date=(today + timedelta(days=40)).isoformat())
     no_date = await make_person(world)
+    for person in (soon, later, no_date):
+        await give_consent(world, person)
     url = f"{FS}/family-days"
 
     refused = await world.post(
@@ -327,6 +329,40 @@ async def test_family_days_are_planned_before_release_and_listed_by_date(world):
 # ---------------------------------------------------------------- tenancy, switch, sharing
 
 
+async def test_without_family_read_nothing_is_seen(world):
+    """The sharing engine's guarantee for ``family``: the nurse has no family grant, and
+    Sacro has no consent, so neither sees a contact or a family day, in a list or a record."""
+    today = local_today()
+    person = await make_person(world, liberation_date=(today + timedelta(days=10)).isoformat())
+    await give_consent(world, person)
+    contact = (await world.post("lm_worker", f"{FS}/persons/{person}/contacts", CONTACT)).json()[
+        "id"
+    ]
+    day = await world.post(
+        "lm_worker",
+        f"{FS}/family-days",
+        {"person_id": person, "planned_on": (today + timedelta(days=3)).isoformat()},
+    )
+    assert day.status_code == 201, day.text
+    assert len((await world.get("lm_worker", f"{FS}/family-days")).json()["items"]) == 1
+
+    for user in ("lm_nurse", "lm_sacro"):
+        one = await world.get(user, f"{FS}/contacts/{contact}")
+        assert one.status_code == 403, (user, one.text)
+        listed = await world.get(user, f"{FS}/persons/{person}/contacts")
+        assert listed.status_code == 403, user
+        assert "Margaret" not in listed.text
+        days = await world.get(user, f"{FS}/family-days")
+        assert days.status_code == 200
+        assert days.json()["items"] == [], user
+        due = await world.get(user, f"{FS}/family-days/due")
+        assert person not in [p["person_id"] for p in due.json()["items"]]
+        write = await world.post(user, f"{FS}/persons/{person}/contacts", CONTACT)
+        assert write.status_code in (403, 422), user
+    denials = await audit_rows(world, action="deny", person_id=uuid.UUID(person))
+    assert {e.record_type for e in denials} == {"family"}
+
+
 async def test_leicester_never_reaches_low_moss_family_data(world):
     person = await make_person(world)
     await give_consent(world, person)
@@ -359,6 +395,7 @@ async def test_switched_off_the_routes_answer_404(world):
         assert (await session.scalars(select(FamilyContact))).all() == []
     # Leicester keeps it.
     lc_person = await make_person(world, tenant="leicester", user="lc_worker")
+    await give_consent(world, lc_person, tenant="leicester", org="turning-point", user="lc_worker")
     assert (
         await world.get("lc_worker", f"{LC}/family-support/persons/{lc_person}/contacts")
     ).status_code == 200

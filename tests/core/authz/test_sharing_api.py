@@ -110,9 +110,7 @@ async def test_publishing_changes_access_on_the_next_request_and_keeps_versions(
     assert versions[0]["reason"] == "Health shared for the pilot" and versions[0]["rules"] is None
     old = (await world.get("lm_lead", f"{LM}/protocol/versions/1")).json()
     assert NEW_RULE not in old["rules"]
-    diff = (
-        await world.get("lm_lead", f"{LM}/protocol/diff?from_version=1&to_version=2")
-    ).json()
+    diff = (await world.get("lm_lead", f"{LM}/protocol/diff?from_version=1&to_version=2")).json()
     assert f"+{NEW_RULE}" in diff["lines"]
     assert not [line for line in diff["lines"] if line.startswith("-p")]
     changes = await audit_rows(world, "protocol_change")
@@ -121,15 +119,13 @@ async def test_publishing_changes_access_on_the_next_request_and_keeps_versions(
 
 async def test_a_change_that_locks_the_lead_out_or_fails_validation_is_refused(world):
     rules = (await live_rules(world))["rules"]
-    locked_out = "\n".join(
-        line for line in rules.splitlines() if "protocol, manage" not in line
-    )
+    locked_out = "\n".join(line for line in rules.splitlines() if "protocol, manage" not in line)
     response = await world.post(
         "lm_lead", f"{LM}/protocol", {"rules": locked_out, "reason": "tidy up"}
     )
     assert response.status_code == 422
     assert "stop you managing the protocol" in response.json()["detail"]
-    preview = (await world.post("lm_lead", f"{LM}/protocol/preview", {"rules": locked_out}))
+    preview = await world.post("lm_lead", f"{LM}/protocol/preview", {"rules": locked_out})
     assert preview.json()["valid"] is False
 
     bad = rules + "\np, r:dentist, low-moss, health, read, partnership, no_consent\n"
@@ -137,7 +133,9 @@ async def test_a_change_that_locks_the_lead_out_or_fails_validation_is_refused(w
     assert response.status_code == 422
     assert "unknown subject 'r:dentist'" in response.json()["detail"]
     assert response.json()["extra"][0]["key"] == "rules"
-    assert [v["version"] for v in (await world.get("lm_lead", f"{LM}/protocol/versions")).json()] == [1]
+    assert [
+        v["version"] for v in (await world.get("lm_lead", f"{LM}/protocol/versions")).json()
+    ] == [1]
 
 
 async def test_the_matrix_counts_the_users_each_rule_reaches(world):

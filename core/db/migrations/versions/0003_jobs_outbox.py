@@ -47,6 +47,7 @@ def upgrade() -> None:
     sa.Column('person_id', sa.Uuid(), nullable=True),
     sa.Column('due_date', sa.Date(), nullable=True),
     sa.Column('done_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('emailed_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['tenant_id', 'person_id'], ['persons.tenant_id', 'persons.id'], name=op.f('fk_notifications_tenant_id_person_id_persons'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_notifications_tenant_id_tenants'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notifications_user_id_users'), ondelete='CASCADE'),

@@ -31,15 +31,41 @@ def upgrade() -> None:
         sa.Column("organisation_id", sa.Uuid(), nullable=False),
         sa.Column("recorded_by", sa.Uuid(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["recorded_by"], ["users.id"], name=op.f("fk_family_contacts_recorded_by_users")),
-        sa.ForeignKeyConstraint(["tenant_id", "consent_id"], ["consents.tenant_id", "consents.id"], name=op.f("fk_family_contacts_tenant_id_consent_id_consents"), ondelete="RESTRICT"),
-        sa.ForeignKeyConstraint(["tenant_id", "organisation_id"], ["organisations.tenant_id", "organisations.id"], name=op.f("fk_family_contacts_tenant_id_organisation_id_organisations"), ondelete="RESTRICT"),
-        sa.ForeignKeyConstraint(["tenant_id", "person_id"], ["persons.tenant_id", "persons.id"], name=op.f("fk_family_contacts_tenant_id_person_id_persons"), ondelete="RESTRICT"),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_family_contacts_tenant_id_tenants"), ondelete="RESTRICT"),
+        sa.ForeignKeyConstraint(
+            ["recorded_by"], ["users.id"], name=op.f("fk_family_contacts_recorded_by_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "consent_id"],
+            ["consents.tenant_id", "consents.id"],
+            name=op.f("fk_family_contacts_tenant_id_consent_id_consents"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "organisation_id"],
+            ["organisations.tenant_id", "organisations.id"],
+            name=op.f("fk_family_contacts_tenant_id_organisation_id_organisations"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "person_id"],
+            ["persons.tenant_id", "persons.id"],
+            name=op.f("fk_family_contacts_tenant_id_person_id_persons"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_family_contacts_tenant_id_tenants"),
+            ondelete="RESTRICT",
+        ),
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_family_contacts")),
     )
     with op.batch_alter_table("family_contacts", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_family_contacts_tenant_id_person_id_created_at"), ["tenant_id", "person_id", "created_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_family_contacts_tenant_id_person_id_created_at"),
+            ["tenant_id", "person_id", "created_at"],
+            unique=False,
+        )
 
     op.create_table(
         "family_sessions",
@@ -54,15 +80,41 @@ def upgrade() -> None:
         sa.Column("notes", sa.Text(), nullable=True),
         sa.Column("recorded_by", sa.Uuid(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["recorded_by"], ["users.id"], name=op.f("fk_family_sessions_recorded_by_users")),
-        sa.ForeignKeyConstraint(["tenant_id", "contact_id"], ["family_contacts.tenant_id", "family_contacts.id"], name=op.f("fk_family_sessions_tenant_id_contact_id_family_contacts"), ondelete="RESTRICT"),
-        sa.ForeignKeyConstraint(["tenant_id", "organisation_id"], ["organisations.tenant_id", "organisations.id"], name=op.f("fk_family_sessions_tenant_id_organisation_id_organisations"), ondelete="RESTRICT"),
-        sa.ForeignKeyConstraint(["tenant_id", "person_id"], ["persons.tenant_id", "persons.id"], name=op.f("fk_family_sessions_tenant_id_person_id_persons"), ondelete="RESTRICT"),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_family_sessions_tenant_id_tenants"), ondelete="RESTRICT"),
+        sa.ForeignKeyConstraint(
+            ["recorded_by"], ["users.id"], name=op.f("fk_family_sessions_recorded_by_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "contact_id"],
+            ["family_contacts.tenant_id", "family_contacts.id"],
+            name=op.f("fk_family_sessions_tenant_id_contact_id_family_contacts"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "organisation_id"],
+            ["organisations.tenant_id", "organisations.id"],
+            name=op.f("fk_family_sessions_tenant_id_organisation_id_organisations"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "person_id"],
+            ["persons.tenant_id", "persons.id"],
+            name=op.f("fk_family_sessions_tenant_id_person_id_persons"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_family_sessions_tenant_id_tenants"),
+            ondelete="RESTRICT",
+        ),
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_family_sessions")),
     )
     with op.batch_alter_table("family_sessions", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_family_sessions_tenant_id_person_id_occurred_at"), ["tenant_id", "person_id", "occurred_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_family_sessions_tenant_id_person_id_occurred_at"),
+            ["tenant_id", "person_id", "occurred_at"],
+            unique=False,
+        )
 
     op.create_table(
         "family_days",
@@ -76,15 +128,40 @@ def upgrade() -> None:
         sa.Column("notes", sa.Text(), nullable=True),
         sa.Column("planned_by", sa.Uuid(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["planned_by"], ["users.id"], name=op.f("fk_family_days_planned_by_users")),
-        sa.ForeignKeyConstraint(["tenant_id", "organisation_id"], ["organisations.tenant_id", "organisations.id"], name=op.f("fk_family_days_tenant_id_organisation_id_organisations"), ondelete="RESTRICT"),
-        sa.ForeignKeyConstraint(["tenant_id", "person_id"], ["persons.tenant_id", "persons.id"], name=op.f("fk_family_days_tenant_id_person_id_persons"), ondelete="RESTRICT"),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_family_days_tenant_id_tenants"), ondelete="RESTRICT"),
+        sa.ForeignKeyConstraint(
+            ["planned_by"], ["users.id"], name=op.f("fk_family_days_planned_by_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "organisation_id"],
+            ["organisations.tenant_id", "organisations.id"],
+            name=op.f("fk_family_days_tenant_id_organisation_id_organisations"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "person_id"],
+            ["persons.tenant_id", "persons.id"],
+            name=op.f("fk_family_days_tenant_id_person_id_persons"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_family_days_tenant_id_tenants"),
+            ondelete="RESTRICT",
+        ),
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_family_days")),
     )
     with op.batch_alter_table("family_days", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_family_days_tenant_id_person_id_planned_on"), ["tenant_id", "person_id", "planned_on"], unique=False)
-        batch_op.create_index(batch_op.f("ix_family_days_tenant_id_planned_on_id"), ["tenant_id", "planned_on", "id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_family_days_tenant_id_person_id_planned_on"),
+            ["tenant_id", "person_id", "planned_on"],
+            unique=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_family_days_tenant_id_planned_on_id"),
+            ["tenant_id", "planned_on", "id"],
+            unique=False,
+        )
 
 
 def downgrade() -> None:

@@ -20,11 +20,21 @@ depends_on: str | Sequence[str] | None = None
 
 def _tenant_fks(table: str, *pairs: tuple[str, str]) -> list[sa.ForeignKeyConstraint]:
     fks = [
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f(f"fk_{table}_tenant_id_tenants"), ondelete="RESTRICT"),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f(f"fk_{table}_tenant_id_tenants"),
+            ondelete="RESTRICT",
+        ),
     ]
     for column, target in pairs:
         fks.append(
-            sa.ForeignKeyConstraint(["tenant_id", column], [f"{target}.tenant_id", f"{target}.id"], name=op.f(f"fk_{table}_tenant_id_{column}_{target}"), ondelete="RESTRICT")
+            sa.ForeignKeyConstraint(
+                ["tenant_id", column],
+                [f"{target}.tenant_id", f"{target}.id"],
+                name=op.f(f"fk_{table}_tenant_id_{column}_{target}"),
+                ondelete="RESTRICT",
+            )
         )
     return fks
 
@@ -50,7 +60,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("tenant_id", "user_id", name=op.f("uq_mentors_tenant_id_user_id")),
     )
     with op.batch_alter_table("mentors", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_mentors_tenant_id_name_id"), ["tenant_id", "name", "id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_mentors_tenant_id_name_id"), ["tenant_id", "name", "id"], unique=False
+        )
 
     op.create_table(
         "mentor_matches",
@@ -63,13 +75,23 @@ def upgrade() -> None:
         sa.Column("end_reason", sa.String(length=500), nullable=True),
         sa.Column("matched_by", sa.Uuid(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["matched_by"], ["users.id"], name=op.f("fk_mentor_matches_matched_by_users")),
+        sa.ForeignKeyConstraint(
+            ["matched_by"], ["users.id"], name=op.f("fk_mentor_matches_matched_by_users")
+        ),
         *_tenant_fks("mentor_matches", ("person_id", "persons"), ("mentor_id", "mentors")),
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_mentor_matches")),
     )
     with op.batch_alter_table("mentor_matches", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_mentor_matches_tenant_id_mentor_id"), ["tenant_id", "mentor_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_mentor_matches_tenant_id_person_id_started_on"), ["tenant_id", "person_id", "started_on"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_mentor_matches_tenant_id_mentor_id"),
+            ["tenant_id", "mentor_id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_mentor_matches_tenant_id_person_id_started_on"),
+            ["tenant_id", "person_id", "started_on"],
+            unique=False,
+        )
 
     op.create_table(
         "mentoring_sessions",
@@ -84,13 +106,23 @@ def upgrade() -> None:
         sa.Column("notes", sa.Text(), nullable=True),
         sa.Column("recorded_by", sa.Uuid(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["recorded_by"], ["users.id"], name=op.f("fk_mentoring_sessions_recorded_by_users")),
+        sa.ForeignKeyConstraint(
+            ["recorded_by"], ["users.id"], name=op.f("fk_mentoring_sessions_recorded_by_users")
+        ),
         *_tenant_fks("mentoring_sessions", ("person_id", "persons"), ("mentor_id", "mentors")),
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_mentoring_sessions")),
     )
     with op.batch_alter_table("mentoring_sessions", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_mentoring_sessions_tenant_id_person_id_starts_at"), ["tenant_id", "person_id", "starts_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_mentoring_sessions_tenant_id_starts_at_id"), ["tenant_id", "starts_at", "id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_mentoring_sessions_tenant_id_person_id_starts_at"),
+            ["tenant_id", "person_id", "starts_at"],
+            unique=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_mentoring_sessions_tenant_id_starts_at_id"),
+            ["tenant_id", "starts_at", "id"],
+            unique=False,
+        )
 
     op.create_table(
         "gate_appointments",
@@ -107,15 +139,41 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_gate_appointments")),
     )
     with op.batch_alter_table("gate_appointments", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_gate_appointments_tenant_id_meet_at_id"), ["tenant_id", "meet_at", "id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_gate_appointments_tenant_id_person_id_status"), ["tenant_id", "person_id", "status"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_gate_appointments_tenant_id_meet_at_id"),
+            ["tenant_id", "meet_at", "id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_gate_appointments_tenant_id_person_id_status"),
+            ["tenant_id", "person_id", "status"],
+            unique=False,
+        )
 
 
 def downgrade() -> None:
     for table, indexes in (
-        ("gate_appointments", ("ix_gate_appointments_tenant_id_person_id_status", "ix_gate_appointments_tenant_id_meet_at_id")),
-        ("mentoring_sessions", ("ix_mentoring_sessions_tenant_id_starts_at_id", "ix_mentoring_sessions_tenant_id_person_id_starts_at")),
-        ("mentor_matches", ("ix_mentor_matches_tenant_id_person_id_started_on", "ix_mentor_matches_tenant_id_mentor_id")),
+        (
+            "gate_appointments",
+            (
+                "ix_gate_appointments_tenant_id_person_id_status",
+                "ix_gate_appointments_tenant_id_meet_at_id",
+            ),
+        ),
+        (
+            "mentoring_sessions",
+            (
+                "ix_mentoring_sessions_tenant_id_starts_at_id",
+                "ix_mentoring_sessions_tenant_id_person_id_starts_at",
+            ),
+        ),
+        (
+            "mentor_matches",
+            (
+                "ix_mentor_matches_tenant_id_person_id_started_on",
+                "ix_mentor_matches_tenant_id_mentor_id",
+            ),
+        ),
         ("mentors", ("ix_mentors_tenant_id_name_id",)),
     ):
         with op.batch_alter_table(table, schema=None) as batch_op:

@@ -1,0 +1,1 @@
+"""Benchmarks that print their numbers (``throughcare bench ...``); never timed tests."""

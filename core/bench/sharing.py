@@ -1,0 +1,332 @@
+"""``throughcare bench sharing``: what the sharing engine costs a caseload page.
+
+Builds one partnership with N people (interventions, consents, who-works-with-whom) in a
+fresh database, then times the caseload page — the persons list, keyset-paginated, 50 a
+page — with authorization on (the request's Access, the compiled grants, the SQL filter)
+and off (the same query with only the tenant condition), for users at each scope, with a
+1k-line and a 100k-line protocol. It counts enforce() calls per request from the
+policy store. Every number printed is measured in this run.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import msgspec
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.accounts.models import Membership, User
+from core.authz.access import Access
+from core.authz.actor import Actor
+from core.authz.enforcer import PolicyStore
+from core.authz.models import PersonAssignment, PersonOrganisation, ProtocolVersion
+from core.consents.models import Consent
+from core.interventions.models import Intervention
+from core.pagination import keyset, page_of
+from core.persons.models import Person
+from core.settings import PROJECT_ROOT
+from core.tenancy.models import Organisation, Tenant
+from core.vocabulary import CORE_CATEGORIES
+
+PAGE = 50
+SLUG = "bench"
+ORGS = [("prison", "prison"), ("nhs", "nhs"), ("tps", "third_sector"), ("sacro", "third_sector")]
+# Whom each measured user is, and the rule that makes the caseload theirs.
+USERS = {
+    "nurse (partnership)": (
+        "nhs",
+        "nhs_nurse",
+        "p, k:nhs, bench, identity, read, partnership, no_consent",
+    ),
+    "key worker (own organisation)": (
+        "tps",
+        "case_worker",
+        "p, r:case_worker, bench, identity, read, own_organisation, no_consent",
+    ),
+    "officer (partnership, consent)": (
+        "prison",
+        "prison_officer",
+        "p, r:prison_officer, bench, identity, read, partnership, consent",
+    ),
+}
+
+
+class Result(msgspec.Struct):
+    user: str
+    protocol_lines: int
+    authorized_ms: float
+    unauthorized_ms: float
+    authorized_per_s: float
+    unauthorized_per_s: float
+    ratio: float
+    enforce_per_request: float
+    rows: int
+
+
+def protocol(lines: int) -> str:
+    """The measured users' rules plus filler rules for roles nobody holds."""
+    real = [rule for _, _, rule in USERS.values()]
+    filler = [
+        f"p, r:filler_{i}, {SLUG}, {CORE_CATEGORIES[i % len(CORE_CATEGORIES)]}, read, "
+        f"{('assigned', 'own_organisation', 'partnership')[i % 3]}, no_consent"
+        for i in range(max(0, lines - len(real)))
+    ]
+    return "\n".join([*filler[: len(filler) // 2], *real, *filler[len(filler) // 2 :]])
+
+
+async def build(
+    factory: async_sessionmaker[AsyncSession], persons: int, say: Callable[[str], None]
+) -> dict[str, Any]:
+    rng = random.Random(2014)  # noqa: S311 - synthetic data, reproducible on purpose
+    now = datetime.now(UTC)
+    async with factory() as session:
+        tenant = Tenant(slug=SLUG, name="Benchmark partnership", nation="scotland", config={})
+        session.add(tenant)
+        await session.flush()
+        orgs = {
+            slug: Organisation(tenant_id=tenant.id, slug=slug, name=slug, kind=kind)
+            for slug, kind in ORGS
+        }
+        session.add_all(orgs.values())
+        users: dict[str, Actor] = {}
+        for label, (org, role, _) in USERS.items():
+            user = User(username=f"bench-{role}", display_name=label, password_hash="-")  # noqa: S106 - cannot sign in
+            session.add(user)
+            await session.flush()
+            membership = Membership(
+                tenant_id=tenant.id, user_id=user.id, organisation_id=orgs[org].id, roles=[role]
+            )
+            session.add(membership)
+            await session.flush()
+            users[label] = Actor(
+                user_id=user.id,
+                username=user.username,
+                display_name=label,
+                tenant_id=tenant.id,
+                tenant_slug=SLUG,
+                nation="scotland",
+                membership_id=membership.id,
+                organisation_id=orgs[org].id,
+                organisation_kind=orgs[org].kind,
+                roles=(role,),
+                enabled_plugins=(),
+            )
+        await session.commit()
+        tenant_id = tenant.id
+        org_ids = {slug: o.id for slug, o in orgs.items()}
+        worker_id = users["key worker (own organisation)"].user_id
+
+    batch = 5000
+    for start in range(0, persons, batch):
+        rows, links, assigned, consents, interventions = [], [], [], [], []
+        for i in range(start, min(persons, start + batch)):
+            pid = uuid.uuid4()
+            family = f"Family{rng.randrange(100000):05d}"
+            rows.append(
+                {
+                    "tenant_id": tenant_id,
+                    "id": pid,
+                    "created_at": now,
+                    "updated_at": now,
+                    "given_name": f"Given{i}",
+                    "family_name": family,
+                    "sort_name": f"{family} given{i}".lower(),
+                    "date_of_birth": date(1970, 1, 1) + timedelta(days=rng.randrange(15000)),
+                    "prison_number": f"B{i:07d}",
+                    "location": "in_custody",
+                }
+            )
+            # Each third-sector partner works with about a fifth of the caseload.
+            for org in ("tps", "sacro"):
+                if rng.random() < 0.2:
+                    links.append(
+                        {
+                            "tenant_id": tenant_id,
+                            "organisation_id": org_ids[org],
+                            "person_id": pid,
+                            "reason": "bench",
+                            "since": now,
+                        }
+                    )
+            if rng.random() < 0.01:
+                assigned.append(
+                    {
+                        "tenant_id": tenant_id,
+                        "user_id": worker_id,
+                        "person_id": pid,
+                        "reason": "bench",
+                        "since": now,
+                    }
+                )
+            if rng.random() < 0.3:
+                consents.append(
+                    {
+                        "tenant_id": tenant_id,
+                        "id": uuid.uuid4(),
+                        "created_at": now,
+                        "person_id": pid,
+                        "category": "identity",
+                        "recipient_kind": "prison",
+                        "purpose": "bench",
+                        "lawful_basis": "consent",
+                        "given_at": now - timedelta(days=30),
+                    }
+                )
+            interventions.append(
+                {
+                    "tenant_id": tenant_id,
+                    "id": uuid.uuid4(),
+                    "created_at": now,
+                    "person_id": pid,
+                    "organisation_id": org_ids["tps"],
+                    "kind": "one_to_one",
+                    "category": "case_notes",
+                    "setting": "prison",
+                    "occurred_at": now - timedelta(days=rng.randrange(300)),
+                }
+            )
+        async with factory() as session:
+            await session.execute(insert(Person), rows)
+            if links:
+                await session.execute(insert(PersonOrganisation), links)
+            if assigned:
+                await session.execute(insert(PersonAssignment), assigned)
+            if consents:
+                await session.execute(insert(Consent), consents)
+            await session.execute(insert(Intervention), interventions)
+            await session.commit()
+        say(f"  built {min(persons, start + batch):,} of {persons:,} people")
+    return {"tenant_id": tenant_id, "users": users}
+
+
+async def set_protocol(
+    factory: async_sessionmaker[AsyncSession], tenant_id: uuid.UUID, lines: int
+) -> int:
+    async with factory() as session:
+        current = await session.scalar(
+            select(ProtocolVersion.version)
+            .where(ProtocolVersion.tenant_id == tenant_id)
+            .order_by(ProtocolVersion.version.desc())
+            .limit(1)
+        )
+        number = (current or 0) + 1
+        session.add(
+            ProtocolVersion(
+                tenant_id=tenant_id, version=number, rules=protocol(lines), reason=f"bench {lines}"
+            )
+        )
+        await session.commit()
+        return number
+
+
+async def caseload_page(
+    session: AsyncSession, actor: Actor, access: Access | None, cursor: str | None
+) -> tuple[int, str | None]:
+    stmt = select(Person).where(Person.tenant_id == actor.tenant_id)
+    if access is not None:
+        stmt = stmt.where(access.person_filter("identity"))
+    stmt = keyset(stmt, [Person.sort_name, Person.id], cursor, PAGE, convert=[None, uuid.UUID])
+    rows = list((await session.scalars(stmt)).all())
+    rows, next_cursor = page_of(rows, PAGE, lambda p: [p.sort_name, str(p.id)])
+    return len(rows), next_cursor
+
+
+async def measure(
+    factory: async_sessionmaker[AsyncSession],
+    store: PolicyStore,
+    actor: Actor,
+    version: int,
+    authorized: bool,
+    pages: int,
+) -> tuple[list[float], float, int]:
+    """Time ``pages`` consecutive caseload pages, each as one request would run it."""
+    times: list[float] = []
+    calls_before = store.enforce_calls
+    cursor: str | None = None
+    rows = 0
+    for _ in range(pages):
+        started = time.perf_counter()
+        async with factory() as session:
+            access = None
+            if authorized:
+                policy = await store.get(session, actor.tenant_id, SLUG, version)
+                access = Access(session, actor, store, policy, list(CORE_CATEGORIES))
+            count, cursor = await caseload_page(session, actor, access, cursor)
+        times.append(time.perf_counter() - started)
+        rows += count  # after the last page the cursor is None: start again at the first
+    return times, (store.enforce_calls - calls_before) / pages, rows
+
+
+async def run(
+    factory: async_sessionmaker[AsyncSession],
+    persons: int,
+    protocols: list[int],
+    pages: int,
+    say: Callable[[str], None],
+) -> list[Result]:
+    say(f"building {persons:,} people with interventions, consents and relations ...")
+    started = time.perf_counter()
+    built = await build(factory, persons, say)
+    say(f"  built in {time.perf_counter() - started:.1f} s")
+    store = PolicyStore(PROJECT_ROOT / "policies" / "model.conf")
+    results = []
+    for lines in protocols:
+        version = await set_protocol(factory, built["tenant_id"], lines)
+        load = time.perf_counter()
+        async with factory() as session:
+            await store.get(session, built["tenant_id"], SLUG, version)
+        say(f"protocol of {lines:,} lines loaded into Casbin in {time.perf_counter() - load:.2f} s")
+        for label, actor in built["users"].items():
+            actor = msgspec.structs.replace(actor, policy_version=version)
+            await measure(factory, store, actor, version, True, 5)  # warm caches and compile
+            await measure(factory, store, actor, version, False, 5)
+            on, enforce_rate, rows = await measure(factory, store, actor, version, True, pages)
+            off, _, _ = await measure(factory, store, actor, version, False, pages)
+            on_ms, off_ms = statistics.median(on) * 1000, statistics.median(off) * 1000
+            results.append(
+                Result(
+                    user=label,
+                    protocol_lines=lines,
+                    authorized_ms=on_ms,
+                    unauthorized_ms=off_ms,
+                    authorized_per_s=pages / sum(on),
+                    unauthorized_per_s=pages / sum(off),
+                    ratio=(pages / sum(on)) / (pages / sum(off)),
+                    enforce_per_request=enforce_rate,
+                    rows=rows,
+                )
+            )
+    return results
+
+
+def report(backend: str, persons: int, results: list[Result], say: Callable[[str], None]) -> None:
+    say("")
+    say(f"{backend}: caseload page ({PAGE} people), {persons:,} people, median of each run")
+    header = (
+        f"{'user':32} {'protocol':>9} {'authz ms':>9} {'no-authz ms':>12} "
+        f"{'authz /s':>9} {'no-authz /s':>12} {'ratio':>6} {'enforce/req':>12}"
+    )
+    say(header)
+    for r in results:
+        say(
+            f"{r.user:32} {r.protocol_lines:>9,} {r.authorized_ms:>9.2f} "
+            f"{r.unauthorized_ms:>12.2f} {r.authorized_per_s:>9.0f} "
+            f"{r.unauthorized_per_s:>12.0f} {r.ratio:>6.2f} "
+            f"{r.enforce_per_request:>12.1f}"
+        )
+    by_user: dict[str, dict[int, Result]] = {}
+    for r in results:
+        by_user.setdefault(r.user, {})[r.protocol_lines] = r
+    sizes = sorted({r.protocol_lines for r in results})
+    if len(sizes) >= 2:
+        small, large = sizes[0], sizes[-1]
+        for user, rows in by_user.items():
+            growth = rows[large].authorized_ms / rows[small].authorized_ms
+            say(f"  {user}: {large:,}-line / {small:,}-line latency = {growth:.2f}")

@@ -1,0 +1,90 @@
+"""Harm reduction (categories ``substance_use`` and ``health``): drug tests, where a
+positive result refers the person automatically with an appointment offered and a
+declined offer is recorded (the service specification); naloxone training and kits; and
+the overdose-risk flag for the first two weeks after release (HMP Perth's harm reduction
+pack; Leicester).
+
+Everything core needs from this plugin comes through the hooks below; core never imports it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from core.hookspecs import hookimpl
+from core.hooktypes import DemoContext, NavItem, PersonPanel
+from plugins.harm_reduction.controllers import HarmReductionController
+from plugins.harm_reduction.demo import load_demo
+from plugins.harm_reduction.models import MODELS
+from plugins.harm_reduction.services import HEALTH, SUBSTANCE_USE, person_panel
+
+HERE = Path(__file__).resolve().parent
+
+
+@hookimpl
+def register_sharing_categories() -> list[str]:
+    return [SUBSTANCE_USE, HEALTH]
+
+
+@hookimpl
+def register_intervention_kinds() -> dict[str, str]:
+    return {
+        "naloxone_training": HEALTH,
+        "naloxone_supply": HEALTH,
+        "harm_reduction_advice": SUBSTANCE_USE,
+        "drug_test_follow_up": SUBSTANCE_USE,
+    }
+
+
+@hookimpl
+def register_routes() -> list[Any]:
+    return [HarmReductionController]
+
+
+@hookimpl
+def register_models() -> list[Any]:
+    return list(MODELS)
+
+
+@hookimpl
+def register_migration_locations() -> list[str]:
+    return [str(HERE / "migrations" / "versions")]
+
+
+@hookimpl
+def register_navigation() -> list[NavItem]:
+    return [NavItem(label="Overdose risk", path="harm-reduction/overdose-risk", order=80)]
+
+
+@hookimpl
+def register_person_panels() -> list[PersonPanel]:
+    return [
+        PersonPanel(
+            name="harm_reduction",
+            title="Harm reduction",
+            category=HEALTH,
+            template="harm_reduction/person_panel.html",
+            load=person_panel,
+            order=80,
+        )
+    ]
+
+
+@hookimpl
+def register_protocol_lines(tenant_slug: str) -> list[str]:
+    # Recovery workers train people and their families in naloxone and hand out kits
+    # (Leicester's recovery service, the specification's "agreed family members and/or
+    # carers"): health, with the person's consent, for people their organisation works
+    # with. Clinical health stays with the NHS by the templates' own lines.
+    t = tenant_slug
+    return [
+        f"p, r:case_worker, {t}, {HEALTH}, read, own_organisation, consent",
+        f"p, r:case_worker, {t}, {HEALTH}, write, own_organisation, consent",
+    ]
+
+
+@hookimpl
+def register_demo_loaders() -> list[Callable[[DemoContext], Awaitable[None]]]:
+    return [load_demo]

@@ -1,0 +1,46 @@
+"""axe-core on every main page: no serious or critical violations. Screenshots for review."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import Seeded, axe_violations, screenshot, sign_in
+
+# (name, path, who): path may name a seeded person by family name.
+PAGES = [
+    ("sign-in", "/sign-in", None),
+    ("caseload", "/t/low-moss/caseload", "lm_worker"),
+    ("caseload-empty-search", "/t/low-moss/caseload?q=nobody-called-this", "lm_worker"),
+    ("person-record", "/t/low-moss/persons/{Healey}", "lm_nurse"),
+    ("intervention-form", "/t/low-moss/persons/{Drummond}/interventions/new", "lm_worker"),
+    ("referral-form", "/t/low-moss/persons/{Drummond}/referrals/new", "lm_worker"),
+    ("review-form", "/t/low-moss/persons/{Drummond}/reviews/new", "lm_worker"),
+    ("consent-form", "/t/low-moss/persons/{Drummond}/consents/new", "lm_worker"),
+    ("liberation-form", "/t/low-moss/persons/{Drummond}/liberation", "lm_worker"),
+    ("meeting", "/t/low-moss/meeting", "lm_officer"),
+    ("not-found", "/t/low-moss/no-such-page", "lm_worker"),
+]
+
+
+@pytest.mark.parametrize(("name", "path", "who"), PAGES, ids=[p[0] for p in PAGES])
+def test_no_serious_accessibility_violations(
+    page: Any, server: Seeded, name: str, path: str, who: str | None
+) -> None:
+    if who:
+        sign_in(page, who)
+    page.goto(path.format(**server.persons))
+    page.wait_for_load_state("networkidle")
+    screenshot(page, name)
+    violations = axe_violations(page)
+    assert violations == [], f"{name}: {violations}"
+
+
+def test_a_form_with_errors_has_no_serious_violations(page: Any, server: Seeded) -> None:
+    sign_in(page, "lm_worker")
+    page.goto(f"/t/low-moss/persons/{server.persons['Drummond']}/reviews/new")
+    page.get_by_role("button", name="Save review").click()
+    page.locator(".govuk-error-summary").wait_for()
+    screenshot(page, "review-form-errors")
+    assert axe_violations(page) == []
