@@ -61,7 +61,11 @@ def register_jobs() -> list[Any]:
 
     ``ctx["session_factory"]`` opens a database session and ``ctx["settings"]`` holds the
     settings. Jobs must be idempotent: arq may run a job more than once. All answers are
-    concatenated; two jobs with the same name are a start-up error.
+    concatenated; two jobs with the same name are a start-up error. A job requested through
+    the outbox (``core.jobs.outbox.enqueue``, an event's ``JobRequest``) gets ``tenant_id``
+    (a string) and the request's args as keyword arguments; "today" for a job is
+    ``core.clock.today()``. A job may carry ``enabled_when(settings) -> bool``: when it
+    says no, the job's schedules do not fire (e.g. email without SMTP).
     """
 
 
@@ -141,8 +145,10 @@ def register_protocol_lines(tenant_slug: str) -> list[str]:
 
     Return Casbin policy lines (``p, r:housing_officer, <tenant>, housing, write,
     partnership, no_consent``) for the plugin's categories, with ``tenant_slug`` as the
-    domain. Only plugins enabled for the tenant are asked; lines naming a category the
-    plugin did not register are refused. All answers are concatenated.
+    domain. Only plugins enabled for the tenant are asked. The lines are validated like
+    every protocol line (a bad one fails ``tenants sync``, naming it); keep them to the
+    plugin's own categories and services: they are seeded once, and from then on the
+    partnership lead owns the protocol. All answers are concatenated.
     """
 
 

@@ -37,6 +37,7 @@ ESSENTIAL_PLUGINS: tuple[str, ...] = (
     "core.interventions.controllers",
     "core.outcomes.controllers",
     "core.meetings.controllers",
+    "core.reports.controllers",
     "core.web.pages",
 )
 

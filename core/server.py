@@ -14,7 +14,6 @@ from litestar.di import NamedDependency, Provide
 from litestar.exceptions import ServiceUnavailableException
 from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
-from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins import InitPluginProtocol
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
@@ -25,6 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts.middleware import AuthenticationMiddleware
+from core.accounts.sessions import SessionConfig
 from core.authz.access import provide_access
 from core.authz.actor import provide_actor
 from core.authz.enforcer import PolicyStore
@@ -78,7 +78,7 @@ class ThroughcarePlugin(InitPluginProtocol):
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         security = self.settings.security
         production = self.settings.server.environment == "production"
-        sessions = ServerSideSessionConfig(
+        sessions = SessionConfig(
             max_age=security.session_idle_minutes * 60,
             renew_on_access=True,  # idle timeout; the absolute one is checked on sign-in age
             samesite="strict",

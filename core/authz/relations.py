@@ -79,3 +79,70 @@ async def organisations_of(
             )
         ).all()
     )
+
+
+async def rebuild(session: AsyncSession, tenant_id: uuid.UUID) -> None:
+    """Derive who works with whom from a tenant's records, for data loaded in bulk (the
+    demo, imports). Idempotent: existing relations are kept."""
+    from sqlalchemy import func, literal
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from core.assessments.models import Assessment
+    from core.episodes.models import Episode
+    from core.interventions.models import Intervention
+    from core.outcomes.models import OutcomeReview
+    from core.referrals.models import Referral
+
+    sources = [
+        ("episode_lead", Episode.lead_organisation_id, Episode.person_id, Episode.opened_at),
+        ("referral", Referral.referring_organisation_id, Referral.person_id, Referral.received_at),
+        (
+            "intervention",
+            Intervention.organisation_id,
+            Intervention.person_id,
+            Intervention.occurred_at,
+        ),
+        ("assessment", Assessment.organisation_id, Assessment.person_id, Assessment.completed_at),
+        (
+            "outcome_review",
+            OutcomeReview.organisation_id,
+            OutcomeReview.person_id,
+            OutcomeReview.created_at,
+        ),
+    ]
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    for reason, org, person, at in sources:
+        table = org.class_
+        chosen = (
+            select(
+                table.tenant_id,
+                org.label("organisation_id"),
+                person.label("person_id"),
+                literal(reason).label("reason"),
+                func.min(at).label("since"),
+            )
+            .where(table.tenant_id == tenant_id, org.is_not(None))
+            .group_by(table.tenant_id, org, person)
+        )
+        await session.execute(
+            dialect.insert(PersonOrganisation)
+            .from_select(["tenant_id", "organisation_id", "person_id", "reason", "since"], chosen)
+            .on_conflict_do_nothing()
+        )
+    E = Episode  # a short name keeps the query readable
+    keyworkers = (
+        select(
+            E.tenant_id,
+            E.key_worker_id,
+            E.person_id,
+            literal("key_worker").label("reason"),
+            func.min(E.opened_at).label("since"),
+        )
+        .where(E.tenant_id == tenant_id, E.key_worker_id.is_not(None), E.closed_at.is_(None))
+        .group_by(E.tenant_id, E.key_worker_id, E.person_id)
+    )
+    await session.execute(
+        dialect.insert(PersonAssignment)
+        .from_select(["tenant_id", "user_id", "person_id", "reason", "since"], keyworkers)
+        .on_conflict_do_nothing()
+    )

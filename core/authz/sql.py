@@ -12,11 +12,23 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, literal, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, false, literal, or_, select, true
 
 from core.authz.enforcer import Grant, Grants, scope_covers
 from core.authz.models import BreakGlassGrant, PersonAssignment, PersonOrganisation
 from core.consents.models import Consent
+
+
+def probe(query: Select[Any]) -> ColumnElement[bool]:
+    """EXISTS as a per-row index probe.
+
+    PostgreSQL turns a correlated EXISTS into a hashed subplan that reads every row the
+    relation has (every person an organisation works with) on each request. ``OFFSET 0``
+    is its planner's fence against that: the subquery stays a probe of an index that
+    starts with ``tenant_id``, run for the page-sized set of candidate rows, so a
+    caseload page costs the same however large the caseload is. SQLite probes anyway.
+    """
+    return exists(query.offset(0))
 
 
 class Viewer:
@@ -37,7 +49,7 @@ class Viewer:
         self.now = now
 
     def assigned(self, person_id: ColumnElement[uuid.UUID]) -> ColumnElement[bool]:
-        return exists(
+        return probe(
             select(literal(1)).where(
                 PersonAssignment.tenant_id == self.tenant_id,
                 PersonAssignment.user_id == self.user_id,
@@ -46,7 +58,7 @@ class Viewer:
         )
 
     def own_organisation(self, person_id: ColumnElement[uuid.UUID]) -> ColumnElement[bool]:
-        linked = exists(
+        linked = probe(
             select(literal(1)).where(
                 PersonOrganisation.tenant_id == self.tenant_id,
                 PersonOrganisation.organisation_id == self.organisation_id,
@@ -73,7 +85,7 @@ class Viewer:
     def consented(
         self, person_id: ColumnElement[uuid.UUID], category: ColumnElement[str] | str
     ) -> ColumnElement[bool]:
-        return exists(
+        return probe(
             select(literal(1)).where(
                 Consent.category == category, *self.consent_in_force(person_id)
             )
@@ -92,7 +104,7 @@ class Viewer:
     def broken_glass(
         self, person_id: ColumnElement[uuid.UUID], category: ColumnElement[str] | str
     ) -> ColumnElement[bool]:
-        return exists(
+        return probe(
             select(literal(1)).where(
                 BreakGlassGrant.category == category, *self.glass_in_force(person_id)
             )

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.accounts.models import Membership, User
@@ -203,6 +203,10 @@ async def build(
             await session.execute(insert(Intervention), interventions)
             await session.commit()
         say(f"  built {min(persons, start + batch):,} of {persons:,} people")
+    async with factory() as session:
+        # What autovacuum (PostgreSQL) or a maintenance job (SQLite) would have done.
+        await session.execute(text("ANALYZE"))
+        await session.commit()
     return {"tenant_id": tenant_id, "users": users}
 
 

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from litestar.exceptions import PermissionDeniedException
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +25,12 @@ from core.vocabulary import RECORD_CATEGORIES
 
 # Who agreed to share what is itself a case note: read and recorded under that category.
 CATEGORY = RECORD_CATEGORIES["consent"]
+# A consent widens what others may read, so writing case notes at partnership scope is not
+# enough to record one: a partner could otherwise grant itself access it was not given.
+NOT_WORKING_WITH = (
+    "Only a partner that works with the person (their key worker, or an organisation that "
+    "refers, assesses or supports them) can record their consent"
+)
 
 # A time "now" on the client's clock may be slightly ahead of ours; more than this is the future.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -179,6 +186,17 @@ class ConsentService:
     ) -> Consent:
         person = await self.access.visible_person(person_id)
         await self.access.require(CATEGORY, "write", person.id)
+        if (await self.access.relation(person.id)).scope == "partnership":
+            record(
+                self.session,
+                self.actor,
+                "deny",
+                "consent",
+                person_id=person.id,
+                detail={"action": "write", "reason": NOT_WORKING_WITH},
+            )
+            await self.session.commit()
+            raise PermissionDeniedException(detail=NOT_WORKING_WITH)
         if data.category not in categories:
             raise RuleViolation(
                 f"Unknown sharing category {data.category!r}; "

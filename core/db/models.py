@@ -20,6 +20,7 @@ from core.outcomes.models import OutcomeReview
 from core.persons.models import Person
 from core.plans.models import PlanAction, PlanReview, RecoveryPlan
 from core.referrals.models import Referral
+from core.reports.models import ReportRun
 from core.tenancy.models import Organisation, Tenant
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "ProtocolVersion",
     "RecoveryPlan",
     "Referral",
+    "ReportRun",
     "Tenant",
     "User",
 ]

@@ -12,11 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.accounts.models import Membership, User
 from core.accounts.passwords import hash_password
+from core.authz.relations import rebuild as rebuild_relations
 from core.demo.generator import OrgRef, UserRef, generate
 from core.persons.models import Person
 from core.tenancy.models import Organisation, Tenant
@@ -161,8 +162,20 @@ async def _load_tenant(
             await session.execute(insert(model.__table__), rows[start : start + CHUNK])
             progress(stage, min(start + CHUNK, len(rows)), len(rows))
     report.counts = data.counts()
-    await _plugin_demo(session, spec, tenant, orgs, users, today)
-    progress(f"{spec.slug}: plugins", 1, 1)
+    # Bulk rows bypass the services, so who-works-with-whom is derived from them here.
+    await rebuild_relations(session, tenant.id)
+    plugin_tables = await _plugin_demo(session, spec, tenant, orgs, users, today)
+    # Plugins add rows to their own tables and to core's (a consent, a referral): the
+    # tenant had no case data before this load, so its rows now are what was created.
+    for table in [*(model.__table__ for model in data.rows), *plugin_tables]:
+        count = int(
+            await session.scalar(
+                select(func.count()).select_from(table).where(table.c.tenant_id == tenant.id)
+            )
+            or 0
+        )
+        report.counts[table.name] = count
+        progress(f"{spec.slug}: {table.name}", count, count)
     return report
 
 
@@ -173,11 +186,12 @@ async def _plugin_demo(
     orgs: dict[str, Organisation],
     users: list[UserRef],
     today: date,
-) -> None:
+) -> list[Table]:
     """The enabled plugins' demo rows, after core's and in the same transaction.
 
     Loaders read ``core.clock.today()``, moved to the demo's ``today`` while they run,
-    so their rows line up with core's liberation dates and appointments.
+    so their rows line up with core's liberation dates and appointments. Returns the
+    enabled plugins' own tables.
     """
     import logging
     from random import Random
@@ -186,10 +200,13 @@ async def _plugin_demo(
     from core.hooktypes import DemoContext
     from core.plugins import collect, get_plugin_manager, tenant_hook
 
-    hook = tenant_hook(get_plugin_manager(), "register_demo_loaders", tenant.plugins)
+    pm = get_plugin_manager()
+    hook = tenant_hook(pm, "register_demo_loaders", tenant.plugins)
     loaders = [loader for answer in collect(hook) for loader in answer]
+    models = tenant_hook(pm, "register_models", tenant.plugins)
+    tables = [model.__table__ for answer in collect(models) for model in answer]
     if not loaders:
-        return
+        return tables
     persons = list(
         (
             await session.scalars(
@@ -218,6 +235,7 @@ async def _plugin_demo(
                 logging.getLogger("throughcare.demo").exception(
                     "%s: demo loader %s failed; its rows are skipped", tenant.slug, name
                 )
+    return tables
 
 
 def _no_progress(_stage: str, _done: int, _total: int) -> None:

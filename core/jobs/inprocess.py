@@ -69,7 +69,7 @@ class InProcessRunner:
 
     def __init__(self, ctx: dict[str, Any], pm: pluggy.PluginManager, tick: float = 30.0) -> None:
         self.ctx = ctx
-        self.schedules = collect_schedules(pm)
+        self.schedules = collect_schedules(pm, ctx["settings"])
         self.tick = tick
         self._wake = asyncio.Event()
         self._last: datetime | None = None
@@ -108,11 +108,12 @@ class InProcessRunner:
 
     async def run_forever(self) -> None:
         while True:
+            # Cleared before the pass, not after: a commit during the pass wakes the next one.
+            self._wake.clear()
             try:
                 await self.turn()
             except Exception:
                 log.exception("in-process jobs: a pass failed; trying again next tick")
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.tick)
 

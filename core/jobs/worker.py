@@ -9,6 +9,7 @@ exactly the same thing.
 
 from __future__ import annotations
 
+import logging.config
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -27,6 +28,7 @@ from core.db.engine import make_engine, make_session_factory
 from core.hooktypes import Schedule
 from core.jobs.housekeeping import purge_dead_tokens
 from core.jobs.outbox import (
+    PENDING_KEY,
     RUN_JOB,
     enqueue,
     hand_to_arq,
@@ -65,17 +67,26 @@ def collect_jobs(pm: pluggy.PluginManager) -> list[Any]:
     return list(jobs.values())
 
 
-def collect_schedules(pm: pluggy.PluginManager) -> list[tuple[str, Schedule]]:
-    """(contributing plugin's name, schedule) pairs; a schedule naming no job is an error."""
-    names = {job.__name__ for job in collect_jobs(pm)}
+def collect_schedules(
+    pm: pluggy.PluginManager, settings: Settings | None = None
+) -> list[tuple[str, Schedule]]:
+    """(contributing plugin's name, schedule) pairs; a schedule naming no job is an error.
+
+    A job may carry ``enabled_when(settings) -> bool`` (e.g. email needs SMTP): given the
+    settings, its schedules are left out when it says no, so nothing fires to do nothing.
+    """
+    jobs = {job.__name__: job for job in collect_jobs(pm)}
     found: list[tuple[str, Schedule]] = []
     for impl in pm.hook.register_schedules.get_hookimpls():
         for schedule in impl.function() or []:
-            if schedule.job not in names:
+            if schedule.job not in jobs:
                 raise RuntimeError(
                     f"plugin {impl.plugin_name!r} schedules {schedule.job!r}, "
                     "which no plugin registers"
                 )
+            enabled_when = getattr(jobs[schedule.job], "enabled_when", None)
+            if settings is not None and enabled_when is not None and not enabled_when(settings):
+                continue
             found.append((impl.plugin_name, schedule))
     return found
 
@@ -108,8 +119,6 @@ def slot_of(moment: datetime) -> str:
 
 async def fan_out(ctx: dict[str, Any], plugin: str, job: str, slot: str) -> list[Any]:
     """One outbox row per tenant for this firing of ``job``; returns the new rows' ids."""
-    from core.jobs.outbox import PENDING_KEY
-
     async with ctx["session_factory"]() as session:
         for tenant in await tenants_with(session, plugin):
             await enqueue(session, tenant.id, job, f"schedule:{job}:{slot}", {})
@@ -133,7 +142,14 @@ def _schedule_cron(plugin: str, schedule: Schedule) -> CronJob:
         ids = await fan_out(ctx, plugin, schedule.job, slot_of(utcnow()))
         return await hand_to_arq(ctx["redis"], ctx["session_factory"], ids=ids)
 
-    return cron(fire, name=f"schedule:{plugin}:{schedule.job}", **_cron_kwargs(schedule))
+    # Also at start-up, as the in-process runner does: a worker started mid-hour (or with a
+    # moved demo clock) reminds at once; the keys make it harmless when nothing is new.
+    return cron(
+        fire,
+        name=f"schedule:{plugin}:{schedule.job}",
+        run_at_startup=True,
+        **_cron_kwargs(schedule),
+    )
 
 
 def worker_options(
@@ -156,7 +172,7 @@ def worker_options(
     cron_jobs = [
         cron(sweep_outbox, minute=None, second=0),
         *(cron(fn, **_cron_kwargs(s)) for fn, s in PLATFORM_SCHEDULES),
-        *(_schedule_cron(plugin, s) for plugin, s in collect_schedules(pm)),
+        *(_schedule_cron(plugin, s) for plugin, s in collect_schedules(pm, settings)),
     ]
     return {
         # An outbox row's result is its effect in the database; keeping none in Redis lets
@@ -172,4 +188,7 @@ def worker_options(
 
 
 def run_worker(settings: Settings) -> None:
+    from arq.logs import default_log_config
+
+    logging.config.dictConfig(default_log_config(settings.server.log_level == "DEBUG"))
     Worker(**worker_options(settings)).run()

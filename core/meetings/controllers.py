@@ -12,7 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.authz.actor import Actor
+from core.authz.access import Access
 from core.hookspecs import hookimpl
 from core.meetings.models import MeetingKind
 from core.meetings.schemas import (
@@ -35,9 +35,9 @@ from core.pagination import DEFAULT_LIMIT, Page
 
 
 async def provide_meeting_service(
-    db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
+    db_session: NamedDependency[AsyncSession], access: NamedDependency[Access]
 ) -> MeetingService:
-    return MeetingService(db_session, actor)
+    return MeetingService(db_session, access)
 
 
 class MeetingController(Controller):

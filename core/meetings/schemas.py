@@ -115,8 +115,12 @@ class MeetingOut(msgspec.Struct):
     escalated_person_id: uuid.UUID | None
     created_at: datetime
     attendees: list[AttendeeOut]
+    # Only the people the viewer may read the case notes of; the rest are counted, so the
+    # page can say "2 people discussed are not shared with your organisation".
     items: list[ItemOut]
     actions: list[ActionOut]
+    withheld_items: int = 0
+    withheld_actions: int = 0  # actions about a withheld item
 
 
 class AgendaReason(msgspec.Struct):
@@ -146,3 +150,5 @@ class Agenda(msgspec.Struct):
     previous_held_on: date | None
     referrals_since: datetime
     persons: list[AgendaEntry]
+    # People who would be on the agenda but whose case notes are not shared with the viewer.
+    withheld: int = 0

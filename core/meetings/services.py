@@ -13,12 +13,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts.models import Membership
 from core.audit.services import record
-from core.authz.actor import Actor
+from core.authz.access import Access
 from core.db.base import utcnow
 from core.errors import Conflict, RuleViolation, not_found
 from core.interventions.services import get_organisation_row
@@ -48,8 +48,13 @@ from core.meetings.schemas import (
 )
 from core.pagination import Page, keyset, page_of
 from core.persons.models import Person
-from core.persons.services import get_person_row
 from core.referrals.models import Referral
+from core.vocabulary import RECORD_CATEGORIES
+
+# A meeting (its date, attendees, actions without a person) is partnership business; what it
+# says about a person is that person's case notes.
+CATEGORY = RECORD_CATEGORIES["meeting_item"]
+REFERRAL_CATEGORY = RECORD_CATEGORIES["referral"]
 
 DEFAULT_TITLES = {
     MeetingKind.DAILY: "Daily meeting",
@@ -95,7 +100,7 @@ def action_out(row: MeetingAction) -> ActionOut:
     )
 
 
-def meeting_summary(row: CaseMeeting) -> MeetingSummary:
+def meeting_summary(row: CaseMeeting, person_readable: bool = True) -> MeetingSummary:
     return MeetingSummary(
         id=row.id,
         kind=row.kind,
@@ -104,7 +109,8 @@ def meeting_summary(row: CaseMeeting) -> MeetingSummary:
         chair_id=row.chair_id,
         closed_at=row.closed_at,
         escalated_from_meeting_id=row.escalated_from_meeting_id,
-        escalated_person_id=row.escalated_person_id,
+        # Who a complex case is about is withheld like the items about them.
+        escalated_person_id=row.escalated_person_id if person_readable else None,
         created_at=row.created_at,
     )
 
@@ -120,9 +126,16 @@ def day_start(day: date) -> datetime:
 
 
 class MeetingService:
-    def __init__(self, session: AsyncSession, actor: Actor) -> None:
+    def __init__(self, session: AsyncSession, access: Access) -> None:
         self.session = session
-        self.actor = actor
+        self.access = access
+        self.actor = access.actor
+
+    def _escalated_readable(self) -> ColumnElement[bool]:
+        return or_(
+            CaseMeeting.escalated_person_id.is_(None),
+            self.access.person_filter(CATEGORY, person_id=CaseMeeting.escalated_person_id),
+        )
 
     # -- meetings -------------------------------------------------------------------------
 
@@ -135,7 +148,9 @@ class MeetingService:
         limit: int,
         cursor: str | None,
     ) -> Page[MeetingSummary]:
-        stmt = select(CaseMeeting).where(CaseMeeting.tenant_id == self.actor.tenant_id)
+        stmt = select(CaseMeeting, self._escalated_readable().label("readable")).where(
+            CaseMeeting.tenant_id == self.actor.tenant_id
+        )
         if held_from is not None:
             stmt = stmt.where(CaseMeeting.held_on >= held_from)
         if held_to is not None:
@@ -150,8 +165,8 @@ class MeetingService:
             descending=True,
             convert=[date.fromisoformat, uuid.UUID],
         )
-        rows = list((await self.session.scalars(stmt)).all())
-        rows, next_cursor = page_of(rows, limit, lambda m: [m.held_on.isoformat(), str(m.id)])
+        rows = list((await self.session.execute(stmt)).tuples().all())
+        rows, next_cursor = page_of(rows, limit, lambda r: [r[0].held_on.isoformat(), str(r[0].id)])
         record(
             self.session,
             self.actor,
@@ -165,7 +180,10 @@ class MeetingService:
             },
         )
         await self.session.commit()
-        return Page(items=[meeting_summary(m) for m in rows], next_cursor=next_cursor)
+        return Page(
+            items=[meeting_summary(m, bool(readable)) for m, readable in rows],
+            next_cursor=next_cursor,
+        )
 
     async def get(self, meeting_id: uuid.UUID) -> MeetingOut:
         meeting = await self._meeting(meeting_id)
@@ -176,11 +194,11 @@ class MeetingService:
             "read",
             "case_meeting",
             meeting.id,
-            person_id=meeting.escalated_person_id,
-            detail={"items": len(out.items)},
+            person_id=out.escalated_person_id,
+            detail={"items": len(out.items), "withheld_items": out.withheld_items},
         )
-        # Each person discussed gets their own read event, so a person's audit trail
-        # shows who read what the meeting said about them.
+        # Each person discussed (and shown) gets their own read event, so a person's audit
+        # trail shows who read what the meeting said about them.
         for item in out.items:
             record(
                 self.session,
@@ -281,7 +299,8 @@ class MeetingService:
 
     async def add_item(self, meeting_id: uuid.UUID, data: ItemCreate) -> MeetingItem:
         meeting = await self._open_meeting(meeting_id)
-        person = await get_person_row(self.session, self.actor, data.person_id)
+        person = await self.access.visible_person(data.person_id)
+        await self.access.require(CATEGORY, "write", person.id)
         already = await self.session.scalar(
             select(MeetingItem.id).where(
                 MeetingItem.tenant_id == self.actor.tenant_id,
@@ -321,6 +340,7 @@ class MeetingService:
     ) -> MeetingItem:
         meeting = await self._open_meeting(meeting_id)
         item = await self._item(meeting, item_id)
+        await self.access.require(CATEGORY, "write", item.person_id)
         changes = {
             name: clean(value)
             for name, value in msgspec.structs.asdict(data).items()
@@ -343,6 +363,9 @@ class MeetingService:
     async def add_action(self, meeting_id: uuid.UUID, data: ActionCreate) -> MeetingAction:
         meeting = await self._open_meeting(meeting_id)
         item = await self._item(meeting, data.item_id) if data.item_id is not None else None
+        if item is not None:
+            # An action agreed about a person is part of what was said about them.
+            await self.access.require(CATEGORY, "write", item.person_id)
         await get_organisation_row(self.session, self.actor, data.owner_organisation_id)
         if data.owner_user_id is not None:
             await self._check_member(
@@ -384,6 +407,10 @@ class MeetingService:
         )
         if action is None or action.meeting_id != meeting.id:
             raise not_found("Meeting action")
+        if action.item_id is not None:
+            about = await self.session.get(MeetingItem, (self.actor.tenant_id, action.item_id))
+            if about is not None:
+                await self.access.require(CATEGORY, "write", about.person_id)
         changes: dict[str, Any] = {
             name: value
             for name, value in msgspec.structs.asdict(data).items()
@@ -429,6 +456,7 @@ class MeetingService:
         """A complex case gets a meeting of its own, linked to where it was raised."""
         meeting = await self._open_meeting(meeting_id)
         item = await self._item(meeting, item_id)
+        await self.access.require(CATEGORY, "write", item.person_id)
         if meeting.kind != MeetingKind.DAILY:
             raise RuleViolation("Only an item of a daily meeting can be escalated")
         if item.escalated:
@@ -520,8 +548,18 @@ class MeetingService:
         people: dict[uuid.UUID, Person] = {}
         reasons: dict[uuid.UUID, list[AgendaReason]] = {}
 
+        withheld: set[uuid.UUID] = set()
+        # Names are identity; why someone is suggested is their case notes. Both are decided
+        # in the query: a person whose reasons are all withheld is counted, never shown.
+        named = self.access.person_filter("identity", person_id=Person.id)
         referrals = await self.session.execute(
-            select(Referral, Person)
+            select(
+                Referral,
+                Person,
+                (named & self.access.person_filter(REFERRAL_CATEGORY, person_id=Person.id)).label(
+                    "readable"
+                ),
+            )
             .join(
                 Person, (Person.tenant_id == Referral.tenant_id) & (Person.id == Referral.person_id)
             )
@@ -532,7 +570,10 @@ class MeetingService:
             )
             .order_by(Referral.received_at, Referral.id)
         )
-        for referral, person in referrals.all():
+        for referral, person, readable in referrals.all():
+            if not readable:
+                withheld.add(person.id)
+                continue
             people[person.id] = person
             reasons.setdefault(person.id, []).append(
                 AgendaReason(
@@ -544,7 +585,14 @@ class MeetingService:
             )
 
         open_actions = await self.session.execute(
-            select(MeetingAction, CaseMeeting, Person)
+            select(
+                MeetingAction,
+                CaseMeeting,
+                Person,
+                (named & self.access.person_filter(CATEGORY, person_id=Person.id)).label(
+                    "readable"
+                ),
+            )
             .join(
                 MeetingItem,
                 (MeetingItem.tenant_id == MeetingAction.tenant_id)
@@ -566,7 +614,10 @@ class MeetingService:
             )
             .order_by(CaseMeeting.held_on, MeetingAction.created_at, MeetingAction.id)
         )
-        for action, meeting, person in open_actions.all():
+        for action, meeting, person, readable in open_actions.all():
+            if not readable:
+                withheld.add(person.id)
+                continue
             people[person.id] = person
             reasons.setdefault(person.id, []).append(
                 AgendaReason(
@@ -580,12 +631,13 @@ class MeetingService:
             )
 
         ordered = sorted(people.values(), key=lambda p: (p.sort_name, str(p.id)))
+        withheld -= set(people)
         record(
             self.session,
             self.actor,
             "list",
             "meeting_agenda",
-            detail={"date": on.isoformat(), "returned": len(ordered)},
+            detail={"date": on.isoformat(), "returned": len(ordered), "withheld": len(withheld)},
         )
         await self.session.commit()
         return Agenda(
@@ -603,6 +655,7 @@ class MeetingService:
                 )
                 for p in ordered
             ],
+            withheld=len(withheld),
         )
 
     # -- helpers -------------------------------------------------------------------------------
@@ -675,11 +728,48 @@ class MeetingService:
             )
             return list((await self.session.scalars(stmt)).all())
 
-        summary = meeting_summary(meeting)
+        # Which items (and the actions about them) the viewer may read is decided in SQL,
+        # with the rows: one query each, no check per item.
+        items = (
+            await self.session.execute(
+                select(
+                    MeetingItem,
+                    self.access.person_filter(CATEGORY, person_id=MeetingItem.person_id).label(
+                        "readable"
+                    ),
+                )
+                .where(MeetingItem.tenant_id == tenant_id, MeetingItem.meeting_id == meeting.id)
+                .order_by(MeetingItem.created_at, MeetingItem.id)
+            )
+        ).all()
+        actions = (
+            await self.session.execute(
+                select(
+                    MeetingAction,
+                    or_(
+                        MeetingAction.item_id.is_(None),
+                        self.access.person_filter(CATEGORY, person_id=MeetingItem.person_id),
+                    ).label("readable"),
+                )
+                .outerjoin(
+                    MeetingItem,
+                    (MeetingItem.tenant_id == MeetingAction.tenant_id)
+                    & (MeetingItem.id == MeetingAction.item_id),
+                )
+                .where(MeetingAction.tenant_id == tenant_id, MeetingAction.meeting_id == meeting.id)
+                .order_by(MeetingAction.created_at, MeetingAction.id)
+            )
+        ).all()
+        escalated_readable = meeting.escalated_person_id is None or any(
+            readable for item, readable in items if item.person_id == meeting.escalated_person_id
+        )
+        summary = meeting_summary(meeting, escalated_readable)
         return MeetingOut(
             **msgspec.structs.asdict(summary),
             notes=meeting.notes,
             attendees=[attendee_out(a) for a in await children(MeetingAttendee)],
-            items=[item_out(i) for i in await children(MeetingItem)],
-            actions=[action_out(a) for a in await children(MeetingAction)],
+            items=[item_out(i) for i, readable in items if readable],
+            actions=[action_out(a) for a, readable in actions if readable],
+            withheld_items=sum(1 for _, readable in items if not readable),
+            withheld_actions=sum(1 for _, readable in actions if not readable),
         )

@@ -27,7 +27,7 @@ from core.db.base import utcnow
 from core.hookspecs import hookimpl
 from core.hooktypes import Schedule
 from core.notifications.models import Notification
-from core.settings import SmtpSettings, get_settings
+from core.settings import Settings, SmtpSettings
 from core.tenancy.models import Tenant
 
 SUBJECT = "You have a new task in Throughcare"
@@ -112,11 +112,15 @@ def register_jobs() -> list[Any]:
     return [email_new_tasks]
 
 
+def smtp_configured(settings: Settings) -> bool:
+    return settings.smtp.host is not None
+
+
+# Without SMTP the schedule is left out: no outbox rows every five minutes to do nothing.
+email_new_tasks.enabled_when = smtp_configured  # type: ignore[attr-defined]
+
+
 @hookimpl
 def register_schedules() -> list[Schedule]:
-    # The hook has no settings: read the process's. Without SMTP there is nothing to fire,
-    # and no outbox rows every five minutes for a job that would do nothing.
-    if get_settings().smtp.host is None:
-        return []
     # Every five minutes, after the hourly reminders (minute 5) have written their tasks.
     return [Schedule(job="email_new_tasks", minute=set(range(1, 60, 5)))]

@@ -98,6 +98,10 @@ class TaskService:
         self.actor = actor
 
     async def list(self, *, done: bool, limit: int, cursor: str | None) -> Page[TaskOut]:
+        # AUTHZ: not filtered by Access.person_filter on purpose: a task is the user's own
+        # row, its title is generic and its link opens the person's record, where the
+        # sharing engine decides. Filtering here would silently drop a lead's reminder
+        # about a person the protocol has not yet opened to them.
         stmt = select(Notification).where(
             Notification.tenant_id == self.actor.tenant_id,
             Notification.user_id == self.actor.user_id,

@@ -15,6 +15,7 @@ from core.authz.access import Access
 from core.authz.actor import Actor
 from core.authz.relations import link_organisation
 from core.errors import Conflict, RuleViolation, not_found
+from core.events import publish
 from core.pagination import Page, keyset, page_of
 from core.persons.models import Location, Person
 from core.persons.schemas import (
@@ -135,6 +136,7 @@ class PersonService:
         await link_organisation(
             self.session, self.actor.tenant_id, person.id, self.actor.organisation_id, "registered"
         )
+        await self._announce(person, {"liberation_date": None, "location": person.location})
         record(self.session, self.actor, "create", "person", person.id, person_id=person.id)
         await self.session.commit()
         return person
@@ -160,9 +162,11 @@ class PersonService:
             f.name: getattr(person, f.name) for f in msgspec.structs.fields(PersonCreate)
         } | changes
         await self._check(merged, person.id)
+        before = {name: getattr(person, name) for name in ("liberation_date", "location")}
         for name, value in changes.items():
             setattr(person, name, value)
         person.sort_name = sort_name(person.family_name, person.given_name)
+        await self._announce(person, before)
         record(
             self.session,
             self.actor,
@@ -174,6 +178,29 @@ class PersonService:
         )
         await self.session.commit()
         return person
+
+    async def _announce(self, person: Person, before: dict[str, Any]) -> None:
+        """Events for the plugins (gate appointment, housing board), in this transaction."""
+        old, new = before["liberation_date"], person.liberation_date
+        if old != new:
+            await publish(
+                self.session,
+                self.actor,
+                "liberation_date_set",
+                person_id=person.id,
+                data={
+                    "old": old.isoformat() if old else None,
+                    "new": new.isoformat() if new else None,
+                },
+            )
+        if before["location"] != person.location and person.location == Location.IN_COMMUNITY:
+            await publish(
+                self.session,
+                self.actor,
+                "person_released",
+                person_id=person.id,
+                data={"on": (new or date.today()).isoformat()},
+            )
 
     async def _check(self, values: dict[str, Any], person_id: uuid.UUID | None) -> None:
         today = date.today()

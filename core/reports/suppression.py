@@ -3,9 +3,8 @@
 Rules (Public Health Scotland / NHS statistical disclosure practice):
 
 * A count of 1 to 4 is published as ``"<5"`` (primary suppression).
-* 0 is published as 0. A zero tells a reader that nobody is in a group, which the usual
-  NHS and Scottish practice shows; it never needs hiding, and hiding it would let a reader
-  work out that a hidden cell is *not* zero.
+* 0 is published as 0, as the usual NHS and Scottish practice does: that nobody is in a
+  group discloses nobody (one exception, small totals, is below).
 * Secondary suppression: a table publishes its totals, so a single hidden cell in a row,
   column or any other line "parts add up to a total" could be worked out by subtraction.
   Whenever a line holds exactly one hidden figure, the next-smallest non-zero figure of that
@@ -26,8 +25,10 @@ Rules (Public Health Scotland / NHS statistical disclosure practice):
   is ``"*"``.
 
 A table is a list of figures and its *lines*: each line says "these figures add up to that
-figure". A plain list with a total is one line; a grid with row and column totals has a
-line per row, per column, and the two margins.
+figure". A plain list with a total is one line; figures sharing a total (decisions and
+sources of the same referrals) are two lines on one total; a grid with row and column totals
+has a line per row, per column, and the two margins (meant for small cross-tabulations: the
+check is a search, and on a grid it errs towards hiding more).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ Figure = int | str
 Percent = int | str | None
 
 # How far around its true value the recoverability check looks for another value.
-_WINDOW = 12
+_WINDOW = 6
 
 
 @dataclass(frozen=True)

@@ -112,6 +112,11 @@ async def signed_out(request: Request[Any, Any, Any]) -> Template:
     return render(request, "pages/signed_out.html")
 
 
+@get("/keep-alive", include_in_schema=False, status_code=204)
+async def keep_alive() -> None:
+    """A signed-in request: the session middleware renews the idle timeout on it."""
+
+
 @get("/", include_in_schema=False)
 async def home(
     request: Request[CurrentUser, Any, Any], db_session: NamedDependency[AsyncSession]

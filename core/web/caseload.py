@@ -67,6 +67,8 @@ async def caseload_page(
         tenant_name=await queries.tenant_name(db_session, actor),
         phases=[(p.value, p.value) for p in Phase],
         organisations=[(str(o.id), o.name) for o in await queries.organisations(db_session, actor)],
+        key_workers=[("me", "Me")]
+        + [(str(uid), name) for uid, name, _ in await queries.members(db_session, actor)],
         windows=LIBERATION_WINDOWS,
         **context,
     )

@@ -47,6 +47,14 @@ def render(
     **context: Any,
 ) -> Template:
     base: dict[str, Any] = {"actor": actor, "nav": navigation(request, actor) if actor else []}
+    if actor is not None:
+        # The partnership's name for the header. Pages that looked it up share it, so a
+        # plugin's page (which has no reason to query it) still shows the name, not the slug.
+        names: dict[Any, str] = request.app.state.setdefault("tenant_names", {})
+        if context.get("tenant_name"):
+            names[actor.tenant_id] = context["tenant_name"]
+        base["tenant_name"] = names.get(actor.tenant_id)
+        base["session_idle_seconds"] = request.app.state.settings.security.session_idle_minutes * 60
     return Template(template_name=template, context=base | context, status_code=status_code)
 
 

@@ -138,6 +138,7 @@ async def meeting_context(
         "people": await person_names(session, access, {i.person_id for i in meeting.items}),
         "organisations": {o.id: o.name for o in orgs},
         "org_options": [(str(o.id), o.name) for o in orgs],
+        "tenant_name": await queries.tenant_name(session, access.actor),
         "actions_by_item": {
             item.id: [a for a in meeting.actions if a.item_id == item.id] for item in meeting.items
         },
@@ -160,7 +161,6 @@ async def meeting_page(
         errors=FormErrors(),
         values={},
         item_errors={},
-        tenant_name=await queries.tenant_name(db_session, actor),
         **await meeting_context(db_session, access, meeting),
     )
 

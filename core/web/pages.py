@@ -13,7 +13,7 @@ from litestar import Router
 
 from core.hookspecs import hookimpl
 from core.hooktypes import NavItem
-from core.web import auth_pages, caseload, meeting, record
+from core.web import auth_pages, caseload, episode_forms, meeting, record, tasks
 from core.web.context import PAGE_EXCEPTION_HANDLERS
 
 # Core's links. The lead's sharing-protocol (order 80) and break-glass review (order 90)
@@ -21,6 +21,7 @@ from core.web.context import PAGE_EXCEPTION_HANDLERS
 CORE_NAVIGATION: tuple[NavItem, ...] = (
     NavItem(label="Caseload", path="caseload", order=10),
     NavItem(label="Daily meeting", path="meeting", order=20),
+    NavItem(label="My tasks", path="tasks", order=30),
 )
 
 
@@ -33,9 +34,12 @@ def page_router() -> Router:
             auth_pages.sign_out,
             auth_pages.signed_out,
             auth_pages.home,
+            auth_pages.keep_alive,
             caseload.caseload_page,
             *record.HANDLERS,
+            *episode_forms.HANDLERS,
             *meeting.HANDLERS,
+            *tasks.HANDLERS,
         ],
         exception_handlers=PAGE_EXCEPTION_HANDLERS,
         include_in_schema=False,

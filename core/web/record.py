@@ -27,6 +27,7 @@ from core.authz.actor import Actor
 from core.consents.schemas import ConsentCreate, ConsentWithdraw
 from core.consents.services import ConsentService
 from core.episodes.services import EpisodeService
+from core.errors import not_found
 from core.hooktypes import PersonPanel
 from core.interventions.models import Setting
 from core.interventions.schemas import InterventionCreate
@@ -36,6 +37,8 @@ from core.outcomes.schemas import OutcomeReviewCreate
 from core.outcomes.services import OutcomeReviewService
 from core.persons.schemas import PersonUpdate
 from core.persons.services import PersonService
+from core.plans.schemas import ActionCreate as PlanActionCreate
+from core.plans.schemas import ActionUpdate as PlanActionUpdate
 from core.plans.services import PlanService
 from core.plugins import tenant_hook
 from core.referrals.models import ReferralSource
@@ -65,6 +68,7 @@ LIST_LIMIT = 50
 
 # The sharing category of each part of the page, as the sharing engine files them.
 SECTION_CATEGORIES = {
+    "episodes": RECORD_CATEGORIES["episode"],
     "referrals": RECORD_CATEGORIES["referral"],
     "consents": RECORD_CATEGORIES["consent"],
     "plan": RECORD_CATEGORIES["recovery_plan"],
@@ -78,6 +82,11 @@ DONE_MESSAGES = {
     "consent": "Consent recorded",
     "withdrawn": "Consent withdrawn. Sharing under it stopped at once",
     "liberation": "Liberation date saved",
+    "plan_action": "Plan action added",
+    "plan_action_done": "Plan action marked as done",
+    "phase": "Phase changed",
+    "key_worker": "You are now the key worker",
+    "decision": "Decision recorded",
 }
 
 
@@ -275,6 +284,7 @@ async def form_page(
         values=values,
         errors=errors,
         back=person_url(actor, person_id),
+        tenant_name=await queries.tenant_name(session, actor),
         status_code=400 if errors else 200,
         **context,
     )
@@ -742,3 +752,111 @@ HANDLERS = [
     consent_submit,
     consent_withdraw,
 ]
+
+
+PLAN_ACTION_MESSAGES = {
+    "description": "Enter the action",
+    "owner_organisation_id": "Select who owns the action",
+    "due_on": "Enter a real due date",
+}
+
+
+async def plan_action_context(session: AsyncSession, actor: Actor) -> dict[str, Any]:
+    orgs = await queries.organisations(session, actor)
+    return {"org_options": [(str(o.id), o.name) for o in orgs]}
+
+
+@get(f"{PERSON}/plans/{{plan_id:uuid}}/actions/new", include_in_schema=False)
+async def plan_action_form(
+    request: Request[Any, Any, Any],
+    actor: NamedDependency[Actor],
+    access: NamedDependency[Access],
+    db_session: NamedDependency[AsyncSession],
+    person_id: FromPath[uuid.UUID],
+    plan_id: FromPath[uuid.UUID],
+) -> Template:
+    return await form_page(
+        request,
+        access,
+        db_session,
+        person_id,
+        "pages/plan_action_form.html",
+        {"owner_organisation_id": str(actor.organisation_id)},
+        FormErrors(),
+        plan_id=plan_id,
+        **await plan_action_context(db_session, actor),
+    )
+
+
+@post(f"{PERSON}/plans/{{plan_id:uuid}}/actions/new", include_in_schema=False)
+async def plan_action_submit(
+    request: Request[Any, Any, Any],
+    actor: NamedDependency[Actor],
+    access: NamedDependency[Access],
+    db_session: NamedDependency[AsyncSession],
+    person_id: FromPath[uuid.UUID],
+    plan_id: FromPath[uuid.UUID],
+) -> Template | Redirect:
+    values = form_values(await request.form())
+    errors = FormErrors()
+    if not values.get("description"):
+        errors.add("description", PLAN_ACTION_MESSAGES["description"])
+    if queries.parse_uuid(values.get("owner_organisation_id", "")) is None:
+        errors.add("owner_organisation_id", PLAN_ACTION_MESSAGES["owner_organisation_id"])
+    due = parse_date(values, "due_on", errors, "Due date")
+    data = None
+    if not errors:
+        data = convert(
+            {
+                "description": values["description"],
+                "owner_organisation_id": values["owner_organisation_id"],
+                "due_on": due.isoformat() if due else None,
+            },
+            PlanActionCreate,
+            errors,
+            PLAN_ACTION_MESSAGES,
+        )
+    if data is not None:
+        try:
+            service = domain_service(PlanService, db_session, access)
+            plan = await service.get(plan_id)
+            if plan.person_id != person_id:
+                raise not_found("Plan")
+            await service.add_action(plan_id, data)
+        except HTTPException as exc:
+            if exc.status_code not in (409, 422):
+                raise
+            await db_session.rollback()
+            rule_errors(exc, errors, "description")
+        else:
+            return Redirect(person_url(actor, person_id, "plan_action") + "#plan")
+    return await form_page(
+        request,
+        access,
+        db_session,
+        person_id,
+        "pages/plan_action_form.html",
+        values,
+        errors,
+        plan_id=plan_id,
+        **await plan_action_context(db_session, actor),
+    )
+
+
+@post(f"{PERSON}/plans/{{plan_id:uuid}}/actions/{{action_id:uuid}}/done", include_in_schema=False)
+async def plan_action_done(
+    actor: NamedDependency[Actor],
+    access: NamedDependency[Access],
+    db_session: NamedDependency[AsyncSession],
+    person_id: FromPath[uuid.UUID],
+    plan_id: FromPath[uuid.UUID],
+    action_id: FromPath[uuid.UUID],
+) -> Redirect:
+    service = domain_service(PlanService, db_session, access)
+    if (await service.get(plan_id)).person_id != person_id:
+        raise not_found("Plan")
+    await service.update_action(plan_id, action_id, PlanActionUpdate(completed=True))
+    return Redirect(person_url(actor, person_id, "plan_action_done") + "#plan")
+
+
+HANDLERS += [plan_action_form, plan_action_submit, plan_action_done]

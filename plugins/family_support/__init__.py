@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from core.hookspecs import hookimpl
-from core.hooktypes import DemoContext, NavItem, PersonPanel
+from core.hooktypes import DemoContext, NavItem, PersonPanel, ReportMetric
 from plugins.family_support.controllers import FamilySupportController
 from plugins.family_support.demo import load_demo
+from plugins.family_support.metrics import METRICS
 from plugins.family_support.models import MODELS
+from plugins.family_support.pages import page_router
 from plugins.family_support.services import CATEGORY, person_panel
 
 HERE = Path(__file__).resolve().parent
@@ -32,7 +34,7 @@ def register_intervention_kinds() -> dict[str, str]:
 
 @hookimpl
 def register_routes() -> list[Any]:
-    return [FamilySupportController]
+    return [FamilySupportController, page_router()]
 
 
 @hookimpl
@@ -66,11 +68,18 @@ def register_person_panels() -> list[PersonPanel]:
 
 @hookimpl
 def register_protocol_lines(tenant_slug: str) -> list[str]:
-    # The templates let key workers read family information, with consent, for people
-    # their organisation works with. Recording it rests on the person's consent to this
-    # partner, whoever else works with them: the family-work partner (Families Outside)
-    # is often the first to meet the family.
-    return [f"p, r:case_worker, {tenant_slug}, {CATEGORY}, write, partnership, consent"]
+    # protocol.csv says why each line is there; {tenant} is the partnership's slug.
+    text = (HERE / "protocol.csv").read_text(encoding="utf-8")
+    return [
+        line.strip().replace("{tenant}", tenant_slug)
+        for line in text.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+
+
+@hookimpl
+def register_report_metrics() -> list[ReportMetric]:
+    return list(METRICS)
 
 
 @hookimpl

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
+from core.authz.relations import link_organisation
+from core.clock import now as clock_now
+from core.clock import today as local_today
 from core.consents.models import Consent, LawfulBasis
 from core.demo.names import GIVEN_NAMES
 from core.hooktypes import DemoContext
 from core.persons.models import Location, Person
-from core.referrals.services import local_today
 from plugins.family_support.models import (
     FamilyContact,
     FamilyDay,
@@ -40,7 +42,7 @@ async def load_demo(ctx: DemoContext) -> None:
         )
     ).all()
     today = local_today()
-    now = datetime.now(UTC)
+    now = clock_now()
     rng = ctx.random
     for person in sorted(people, key=lambda p: str(p.id)):
         nearing_release = (
@@ -63,6 +65,8 @@ async def load_demo(ctx: DemoContext) -> None:
         )
         ctx.session.add(consent)
         await ctx.session.flush()
+        # Rows made here bypass the services: the relation they would have made, made here.
+        await link_organisation(ctx.session, ctx.tenant_id, person.id, org_id, "family support")
         contacts = []
         for _ in range(rng.randint(1, 2)):
             contact = FamilyContact(

@@ -17,13 +17,13 @@ from sqlalchemy.sql.elements import BindParameter
 from core.audit.services import record
 from core.authz.access import Access
 from core.authz.relations import link_organisation
+from core.clock import today as local_today
 from core.consents.services import consent_for_recipient
 from core.db.base import UTCDateTime, utcnow
 from core.errors import RuleViolation, not_found
 from core.pagination import Page, keyset, page_of
 from core.persons.models import Location, Person
 from core.plugins import require_plugin
-from core.referrals.services import local_today
 from core.tenancy.models import Organisation
 from plugins.family_support.models import FamilyContact, FamilyDay, FamilyDayStatus, FamilySession
 from plugins.family_support.schemas import (
@@ -500,8 +500,8 @@ class FamilySupportService:
 
 
 async def person_panel(session: AsyncSession, access: Any, person_id: uuid.UUID) -> dict[str, Any]:
-    """The person record's family panel: contacts and the next family day. Core shows it
-    only to a viewer who may read ``family``, and audits the page read."""
+    """The person record's family panel: contacts and the next family day; an audited
+    read. Core calls it only for a viewer who may read ``family``."""
     tenant_id = access.actor.tenant_id
     contacts = (
         await session.scalars(
@@ -520,6 +520,8 @@ async def person_panel(session: AsyncSession, access: Any, person_id: uuid.UUID)
         .order_by(FamilyDay.planned_on, FamilyDay.id)
         .limit(1)
     )
+    record(session, access.actor, "read", "family_panel", person_id=person_id)
+    await session.commit()
     return {
         "contacts": [contact_out(c) for c in contacts],
         "next_family_day": next_day.planned_on if next_day else None,

@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from core.hookspecs import hookimpl
-from core.hooktypes import DemoContext, NavItem, PersonPanel
+from core.hooktypes import DemoContext, NavItem, PersonPanel, ReportMetric
 from plugins.harm_reduction.controllers import HarmReductionController
 from plugins.harm_reduction.demo import load_demo
+from plugins.harm_reduction.metrics import METRICS
 from plugins.harm_reduction.models import MODELS
+from plugins.harm_reduction.pages import page_router
 from plugins.harm_reduction.services import HEALTH, SUBSTANCE_USE, person_panel
 
 HERE = Path(__file__).resolve().parent
@@ -40,7 +42,7 @@ def register_intervention_kinds() -> dict[str, str]:
 
 @hookimpl
 def register_routes() -> list[Any]:
-    return [HarmReductionController]
+    return [HarmReductionController, page_router()]
 
 
 @hookimpl
@@ -74,15 +76,18 @@ def register_person_panels() -> list[PersonPanel]:
 
 @hookimpl
 def register_protocol_lines(tenant_slug: str) -> list[str]:
-    # Recovery workers train people and their families in naloxone and hand out kits
-    # (Leicester's recovery service, the specification's "agreed family members and/or
-    # carers"): health, with the person's consent, for people their organisation works
-    # with. Clinical health stays with the NHS by the templates' own lines.
-    t = tenant_slug
+    # protocol.csv says why each line is there; {tenant} is the partnership's slug.
+    text = (HERE / "protocol.csv").read_text(encoding="utf-8")
     return [
-        f"p, r:case_worker, {t}, {HEALTH}, read, own_organisation, consent",
-        f"p, r:case_worker, {t}, {HEALTH}, write, own_organisation, consent",
+        line.strip().replace("{tenant}", tenant_slug)
+        for line in text.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
     ]
+
+
+@hookimpl
+def register_report_metrics() -> list[ReportMetric]:
+    return list(METRICS)
 
 
 @hookimpl

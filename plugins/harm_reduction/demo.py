@@ -3,14 +3,15 @@ automatic referral), naloxone training and kits around release."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
+from core.clock import now as clock_now
+from core.clock import today as local_today
 from core.hooktypes import DemoContext
 from core.persons.models import Person
 from core.referrals.models import Referral, ReferralSource
-from core.referrals.services import local_today
 from plugins.harm_reduction.models import (
     DrugTest,
     DrugTestResult,
@@ -37,7 +38,7 @@ async def load_demo(ctx: DemoContext) -> None:
     )
     user_id = next((ctx.users[u] for u in HEALTH_USERS if u in ctx.users), None)
     today = local_today()
-    now = datetime.now(UTC)
+    now = clock_now()
     # Every positive test in the demo has the automatic referral the demo already made.
     referrals = (
         await ctx.session.scalars(

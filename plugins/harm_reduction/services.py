@@ -23,6 +23,8 @@ from sqlalchemy.sql.elements import BindParameter
 from core.audit.services import record
 from core.authz.access import Access
 from core.authz.relations import link_organisation
+from core.clock import UK_TIME
+from core.clock import today as local_today
 from core.db.base import UTCDateTime, utcnow
 from core.errors import RuleViolation, not_found
 from core.events import publish
@@ -31,7 +33,7 @@ from core.persons.models import Person
 from core.plugins import require_plugin
 from core.referrals.models import Referral, ReferralDecision, ReferralSource
 from core.referrals.schemas import ReferralCreate, ReferralDecide
-from core.referrals.services import UK_TIME, ReferralService, local_today
+from core.referrals.services import ReferralService
 from core.working_days import add_working_days
 from plugins.harm_reduction.models import (
     DrugTest,
@@ -591,9 +593,20 @@ async def harm_reduction_summary(
 
 
 async def person_panel(session: AsyncSession, access: Any, person_id: uuid.UUID) -> dict[str, Any]:
-    """The person record's harm-reduction panel: the summary, within what may be read."""
+    """The person record's harm-reduction panel: the summary, within what may be read;
+    an audited read."""
     person = await session.get(Person, (access.actor.tenant_id, person_id))
     if person is None:
         raise not_found("Person")
     readable = await access.readable_categories(person_id)
-    return {"summary": await harm_reduction_summary(session, person, readable, local_today())}
+    summary = await harm_reduction_summary(session, person, readable, local_today())
+    record(
+        session,
+        access.actor,
+        "read",
+        "harm_reduction_summary",
+        person_id=person_id,
+        detail={"restricted": summary.restricted},
+    )
+    await session.commit()
+    return {"summary": summary}

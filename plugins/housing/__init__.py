@@ -26,6 +26,7 @@ from plugins.housing.controllers import HousingController
 from plugins.housing.demo import load_housing_demo
 from plugins.housing.jobs import ensure_housing_record
 from plugins.housing.models import HousingRecord, HousingStep, Status
+from plugins.housing.pages import page_router
 from plugins.housing.services import CATEGORY, HousingService, count_reaching
 
 HERE = Path(__file__).resolve().parent
@@ -33,7 +34,7 @@ HERE = Path(__file__).resolve().parent
 
 @hookimpl
 def register_routes() -> list[Any]:
-    return [HousingController]
+    return [HousingController, page_router()]
 
 
 @hookimpl
@@ -69,7 +70,10 @@ def on_domain_event(event: DomainEvent) -> list[JobRequest]:
             job="ensure_housing_record",
             key=f"housing-record:{event.person_id}:{new}",
             # The outbox adds tenant_id: a job only ever acts for the event's tenant.
-            args={"person_id": str(event.person_id)},
+            args={
+                "person_id": str(event.person_id),
+                "actor_user_id": str(event.actor_user_id) if event.actor_user_id else None,
+            },
         )
     ]
 

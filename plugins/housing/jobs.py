@@ -9,7 +9,12 @@ from plugins.housing.services import ensure_record
 
 
 async def ensure_housing_record(
-    ctx: dict[str, Any], *, tenant_id: str, person_id: str, **_: Any
+    ctx: dict[str, Any],
+    *,
+    tenant_id: str,
+    person_id: str,
+    actor_user_id: str | None = None,
+    **_: Any,
 ) -> str:
     """Give a person with a liberation date a housing record, so they show on the board.
 
@@ -17,5 +22,9 @@ async def ensure_housing_record(
     """
     async with ctx["session_factory"]() as session:
         return await ensure_record(
-            session, uuid.UUID(tenant_id), uuid.UUID(person_id), reason="liberation date set"
+            session,
+            uuid.UUID(tenant_id),
+            uuid.UUID(person_id),
+            reason="liberation date set",
+            user_id=uuid.UUID(actor_user_id) if actor_user_id else None,
         )

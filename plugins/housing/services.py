@@ -258,6 +258,8 @@ async def ensure_record(
 ) -> str:
     """Open a person's housing record if they have none; commits. Safe to run twice.
 
+    ``user_id`` is whoever caused it (the member who set the liberation date), for audit.
+
     Answers what happened: ``created``, ``exists``, ``idle`` (housing is off for the
     tenant) or ``no_person``.
     """
@@ -276,21 +278,21 @@ async def ensure_record(
     housing, step = new_record(
         tenant_id, person_id, clock.today(), user_id=None, organisation_id=None, note=reason
     )
-    session.add(housing)
-    await session.flush()
-    session.add(step)
-    record(
-        session,
-        None,
-        "create",
-        "housing_record",
-        housing.id,
-        person_id=person_id,
-        tenant_id=tenant_id,
-        user_id=user_id,
-        detail={"reason": reason},
-    )
     try:
+        session.add(housing)
+        await session.flush()
+        session.add(step)
+        record(
+            session,
+            None,
+            "create",
+            "housing_record",
+            housing.id,
+            person_id=person_id,
+            tenant_id=tenant_id,
+            user_id=user_id,
+            detail={"reason": reason},
+        )
         await session.commit()
     except IntegrityError:
         # Another run of the same job won the race: the record exists, which is the point.

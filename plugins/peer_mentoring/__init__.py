@@ -14,15 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from core.hookspecs import hookimpl
-from core.hooktypes import DemoContext, DomainEvent, JobRequest, NavItem, PersonPanel
+from core.hooktypes import DemoContext, DomainEvent, JobRequest, NavItem, PersonPanel, ReportMetric
 from plugins.peer_mentoring.controllers import PeerMentoringController
 from plugins.peer_mentoring.demo import load_demo
+from plugins.peer_mentoring.jobs import peer_mentoring_gate_appointment
+from plugins.peer_mentoring.metrics import METRICS
 from plugins.peer_mentoring.models import MODELS
-from plugins.peer_mentoring.services import (
-    CATEGORY,
-    peer_mentoring_gate_appointment,
-    person_panel,
-)
+from plugins.peer_mentoring.pages import page_router
+from plugins.peer_mentoring.services import CATEGORY, person_panel
 
 HERE = Path(__file__).resolve().parent
 GATE_JOB = peer_mentoring_gate_appointment.__name__
@@ -40,7 +39,7 @@ def register_intervention_kinds() -> dict[str, str]:
 
 @hookimpl
 def register_routes() -> list[Any]:
-    return [PeerMentoringController]
+    return [PeerMentoringController, page_router()]
 
 
 @hookimpl
@@ -96,9 +95,18 @@ def register_person_panels() -> list[PersonPanel]:
 
 @hookimpl
 def register_protocol_lines(tenant_slug: str) -> list[str]:
-    # The templates give mentors their mentees and key workers the people their
-    # organisation works with. The prison also needs to know who will be at the gate.
-    return [f"p, k:prison, {tenant_slug}, {CATEGORY}, read, partnership, no_consent"]
+    # protocol.csv says why each line is there; {tenant} is the partnership's slug.
+    text = (HERE / "protocol.csv").read_text(encoding="utf-8")
+    return [
+        line.strip().replace("{tenant}", tenant_slug)
+        for line in text.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+
+
+@hookimpl
+def register_report_metrics() -> list[ReportMetric]:
+    return list(METRICS)
 
 
 @hookimpl

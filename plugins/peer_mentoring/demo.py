@@ -8,9 +8,12 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import select
 
 from core.accounts.models import Membership, User
+from core.authz.relations import assign, link_organisation
+from core.clock import UK_TIME
+from core.clock import now as clock_now
+from core.clock import today as local_today
 from core.hooktypes import DemoContext
 from core.persons.models import Location, Person
-from core.referrals.services import UK_TIME, local_today
 from plugins.peer_mentoring.models import (
     Mentor,
     MentoringSession,
@@ -19,7 +22,7 @@ from plugins.peer_mentoring.models import (
     SessionStatus,
     VettingStatus,
 )
-from plugins.peer_mentoring.services import reconcile_gate_appointment
+from plugins.peer_mentoring.services import MENTOR_REASON, reconcile_gate_appointment
 
 # Volunteers without a sign-in; one still awaiting vetting and one lapsed, as in life.
 VOLUNTEERS: tuple[tuple[str, str, bool], ...] = (
@@ -88,7 +91,7 @@ async def load_demo(ctx: DemoContext) -> None:
             )
         )
     ).all()
-    now = datetime.now(UTC)
+    now = clock_now()
     for person in sorted(people, key=lambda p: str(p.id)):
         due_soon = person.liberation_date is not None and (
             person.liberation_date <= today + timedelta(weeks=12)
@@ -103,6 +106,11 @@ async def load_demo(ctx: DemoContext) -> None:
                     mentor_id=mentor.id,
                     started_on=started,
                 )
+            )
+            # Rows made here bypass the service: the relations it would have made.
+            await assign(ctx.session, ctx.tenant_id, person.id, mentor.user_id, MENTOR_REASON)
+            await link_organisation(
+                ctx.session, ctx.tenant_id, person.id, mentor.organisation_id, "peer mentor"
             )
             for _ in range(rng.randint(1, 3)):
                 ctx.session.add(

@@ -15,17 +15,19 @@ from sqlalchemy import String, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 
+from core.accounts.models import User
 from core.audit.services import record
 from core.authz.access import Access
 from core.authz.models import PersonAssignment
 from core.authz.relations import assign, link_organisation, unassign
+from core.clock import UK_TIME
+from core.clock import today as local_today
 from core.db.base import UTCDateTime, utcnow
 from core.episodes.services import is_active_member
 from core.errors import Conflict, RuleViolation, not_found
 from core.pagination import Page, keyset, page_of
 from core.persons.models import Person
 from core.plugins import require_plugin
-from core.referrals.services import UK_TIME, local_today
 from core.tenancy.models import Organisation
 from plugins.peer_mentoring.models import (
     GateAppointment,
@@ -254,20 +256,6 @@ async def reconcile_gate_appointment(
     return outcome
 
 
-async def peer_mentoring_gate_appointment(
-    ctx: dict[str, Any], *, tenant_id: str, person_id: str, **_event: Any
-) -> str:
-    """arq job, asked for by a ``liberation_date_set`` event. Idempotent (see
-    :func:`sync_gate_appointment`); idle for a tenant that has switched the plugin off."""
-    from core.tenancy.models import Tenant
-
-    async with ctx["session_factory"]() as session:
-        tenant = await session.get(Tenant, uuid.UUID(tenant_id))
-        if tenant is None or PLUGIN not in tenant.plugins:
-            return "disabled"
-        return await sync_gate_appointment(session, uuid.UUID(tenant_id), uuid.UUID(person_id))
-
-
 # ---------------------------------------------------------------- the API's service
 
 
@@ -313,8 +301,6 @@ class PeerMentoringService:
                     detail="This user is already a mentor here",
                     extra=[{"key": "user_id", "message": f"already mentor {taken}"}],
                 )
-            from core.accounts.models import User
-
             user = await self.session.get(User, data.user_id)
             name = user.display_name if user else None
         organisation_id = data.organisation_id or self.actor.organisation_id
@@ -657,7 +643,7 @@ class PeerMentoringService:
         if row.status != GateStatus.SCHEDULED and changes:
             raise RuleViolation(f"This gate appointment is already {row.status}", field="status")
         status = changes.get("status")
-        if status in (GateStatus.MET, GateStatus.MISSED) and row.meet_at.date() > utcnow().date():
+        if status in (GateStatus.MET, GateStatus.MISSED) and row.liberation_date > local_today():
             raise RuleViolation(
                 "Whether the person was met is recorded on or after the day", field="status"
             )
@@ -826,7 +812,8 @@ class PeerMentoringService:
 
 
 async def person_panel(session: AsyncSession, access: Any, person_id: uuid.UUID) -> dict[str, Any]:
-    """The person record's peer support panel: the current mentor and the gate appointment."""
+    """The person record's peer support panel: the current mentor and the gate appointment;
+    an audited read. Core calls it only for a viewer who may read ``peer_support``."""
     tenant_id = access.actor.tenant_id
     match = await current_match(session, tenant_id, person_id)
     mentor = await session.get(Mentor, (tenant_id, match.mentor_id)) if match else None
@@ -843,6 +830,8 @@ async def person_panel(session: AsyncSession, access: Any, person_id: uuid.UUID)
         .order_by(GateAppointment.meet_at.desc(), GateAppointment.id)
         .limit(1)
     )
+    record(session, access.actor, "read", "peer_support_panel", person_id=person_id)
+    await session.commit()
     return {
         "mentor": mentor_out(mentor) if mentor else None,
         "gate_appointment": gate_out(gate) if gate else None,

@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from core.outcomes.models import DOMAINS as OUTCOME_DOMAINS
 from core.settings import PROJECT_ROOT
 from tests.conftest import PASSWORD, make_settings, seed_world
 
@@ -112,13 +113,45 @@ def seed_cases(base: str, tokens: dict[str, str]) -> dict[str, str]:
             },
         )
         persons[family] = person["id"]
+    episodes: dict[str, str] = {}
     for family in ("Baird", "Reid", "Munro"):
-        api(
+        referral = api(
             base,
             tokens["lm_officer"],
             "POST",
             f"{lm}/referrals",
             {"person_id": persons[family], "source": "staff_concern", "reason": "Night report"},
+        )
+        episodes[family] = referral["episode_id"]
+    # A fuller record for Baird: a recovery plan and two outcome reviews a month apart.
+    api(
+        base,
+        tokens["lm_worker"],
+        "POST",
+        f"{lm}/plans",
+        {
+            "person_id": persons["Baird"],
+            "episode_id": episodes["Baird"],
+            "goals": ["Stay on the reducing script", "Reconnect with his sister"],
+            "contingency": {
+                "overdose_prevention": "Naloxone kit on release; knows the signs",
+                "re_engagement": "Outreach visit within 48 hours of a missed appointment",
+            },
+        },
+    )
+    today = datetime.now(UTC).date()
+    for days_ago, score in ((35, 3), (2, 6)):
+        api(
+            base,
+            tokens["lm_worker"],
+            "POST",
+            f"{lm}/outcome-reviews",
+            {
+                "person_id": persons["Baird"],
+                "reviewed_on": (today - timedelta(days=days_ago)).isoformat(),
+                "setting": "prison",
+                **dict.fromkeys(OUTCOME_DOMAINS, score),
+            },
         )
     yesterday = (datetime.now(UTC) - timedelta(days=1)).isoformat()
     api(

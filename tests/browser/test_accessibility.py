@@ -14,12 +14,14 @@ PAGES = [
     ("caseload", "/t/low-moss/caseload", "lm_worker"),
     ("caseload-empty-search", "/t/low-moss/caseload?q=nobody-called-this", "lm_worker"),
     ("person-record", "/t/low-moss/persons/{Healey}", "lm_nurse"),
+    ("person-record-plan-and-outcomes", "/t/low-moss/persons/{Baird}", "lm_worker"),
     ("intervention-form", "/t/low-moss/persons/{Drummond}/interventions/new", "lm_worker"),
     ("referral-form", "/t/low-moss/persons/{Drummond}/referrals/new", "lm_worker"),
     ("review-form", "/t/low-moss/persons/{Drummond}/reviews/new", "lm_worker"),
     ("consent-form", "/t/low-moss/persons/{Drummond}/consents/new", "lm_worker"),
     ("liberation-form", "/t/low-moss/persons/{Drummond}/liberation", "lm_worker"),
     ("meeting", "/t/low-moss/meeting", "lm_officer"),
+    ("my-tasks", "/t/low-moss/tasks", "lm_worker"),
     ("not-found", "/t/low-moss/no-such-page", "lm_worker"),
 ]
 
@@ -44,3 +46,18 @@ def test_a_form_with_errors_has_no_serious_violations(page: Any, server: Seeded)
     page.locator(".govuk-error-summary").wait_for()
     screenshot(page, "review-form-errors")
     assert axe_violations(page) == []
+
+
+def test_every_page_in_the_navigation_has_no_serious_violations(page: Any, server: Seeded) -> None:
+    """Core's pages and every enabled plugin's, as the partnership lead sees the menu."""
+    sign_in(page, "lm_lead")
+    links = page.locator("#navigation a").evaluate_all("els => els.map(e => e.pathname)")
+    assert len(links) >= 3
+    found = {}
+    for path in links:
+        response = page.goto(path)
+        assert response is not None and response.status == 200, path
+        page.wait_for_load_state("networkidle")
+        screenshot(page, "nav" + path.replace("/", "-"))
+        found[path] = axe_violations(page)
+    assert {path: v for path, v in found.items() if v} == {}

@@ -82,7 +82,8 @@ def test_the_nurse_sees_health_work_that_a_third_sector_worker_sees_as_withheld(
 
 
 def test_the_daily_meeting_is_run_for_three_people(page: Any, server: Seeded) -> None:
-    sign_in(page, "lm_officer")
+    # Chaired by a case worker whose organisation may read these people's case notes.
+    sign_in(page, "lm_worker")
     page.get_by_role("link", name="Daily meeting").click()
     expect(page.get_by_role("heading", name="Daily case meeting")).to_be_visible()
     expect(page.get_by_text("3 people to discuss")).to_be_visible()
@@ -121,3 +122,21 @@ def test_keyboard_users_can_skip_to_the_content(page: Any, server: Seeded) -> No
     expect(skip).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator("main")).to_be_focused()
+
+
+def test_a_warning_comes_before_the_session_ends_and_staying_keeps_it(
+    page: Any, server: Seeded
+) -> None:
+    sign_in(page, "lm_worker")
+    warning = page.locator("#session-warning")
+    expect(warning).to_be_hidden()
+    assert int(page.locator("body").get_attribute("data-idle-seconds") or 0) > 0
+    # The page's own timers, shortened: warn after 1 s, sign out after 4 s.
+    page.evaluate("window.throughcareSession.start(4, 3)")
+    expect(warning).to_be_visible(timeout=3_000)
+    expect(warning).to_be_focused()
+    page.get_by_role("button", name="Stay signed in").click()
+    expect(warning).to_be_hidden()
+    page.evaluate("window.throughcareSession.start(1, 0)")
+    page.wait_for_url("**/sign-in?*expired=1", timeout=5_000)
+    expect(page.get_by_text("Your session has ended")).to_be_visible()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from core.audit.models import AuditEvent
 from core.db.engine import make_engine, make_session_factory
 from core.persons.models import Person
 
@@ -101,3 +102,33 @@ async def test_bad_list_parameters(world, params, name):
 
 async def test_bad_path_id(world):
     assert (await world.get("lm_worker", f"{LM}/not-a-uuid")).status_code in (400, 404)
+
+
+async def test_refused_update_leaves_record_unchanged_and_the_refusal_audited(world):
+    created = (await world.post("lm_worker", LM, {**GOOD, "reception_date": "2026-03-01"})).json()
+    # Sacro does not work with the person: a well-formed change is refused, not half-made.
+    refused = await world.patch(
+        "lm_sacro",
+        f"{LM}/{created['id']}",
+        {"family_name": "Changed", "liberation_date": "2026-09-01"},
+    )
+    assert refused.status_code == 403
+    assert "their organisation works with" in refused.json()["detail"]
+    again = (await world.get("lm_worker", f"{LM}/{created['id']}")).json()
+    assert again["family_name"] == "Inputcase" and again["liberation_date"] is None
+
+    engine = make_engine(world.settings.db)
+    try:
+        async with make_session_factory(engine)() as session:
+            events = (
+                await session.scalars(select(AuditEvent).where(AuditEvent.action != "read"))
+            ).all()
+    finally:
+        await engine.dispose()
+    assert sorted((e.action, e.record_type) for e in events) == [
+        ("create", "person"),
+        ("deny", "identity"),
+    ]
+    (denial,) = [e for e in events if e.action == "deny"]
+    assert denial.user_id == world.users["lm_sacro"].id
+    assert str(denial.person_id) == created["id"]

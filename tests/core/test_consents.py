@@ -542,3 +542,22 @@ async def test_withdrawn_consent_stops_sharing_on_the_very_next_request(world):
     assert (await world.post("lm_worker", f"{url}/{consent_id}/withdraw")).status_code == 200
     assert (await world.get("lm_sacro", url)).json()["items"] == []
     assert (await world.get("lm_sacro", f"{url}/{consent_id}")).status_code == 403
+
+
+async def test_a_partner_cannot_grant_itself_access_by_recording_a_consent(world):
+    """The prison writes case notes across the partnership, and reads substance use with
+    consent: recording that consent itself, for someone it does not work with, is refused."""
+    person = await make_person(world)
+    to_prison = consent_body(world, recipient_organisation_id=None, recipient_kind="prison")
+    refused = await world.post("lm_officer", consents_url(person), to_prison)
+    assert refused.status_code == 403
+    assert refused.json()["detail"].startswith("Only a partner that works with the person")
+    assert await count(world, Consent) == 0
+    (denial,) = await audit_rows(world, action="deny")
+    assert (denial.record_type, denial.user_id) == ("consent", world.users["lm_officer"].id)
+    assert str(denial.person_id) == person
+
+    # Once the prison works with the person (it referred them), it records consents.
+    await refer_from(world, person, "sps-low-moss")
+    recorded = await world.post("lm_officer", consents_url(person), to_prison)
+    assert recorded.status_code == 201, recorded.text

@@ -11,7 +11,7 @@ import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -262,3 +262,22 @@ async def test_the_sweep_hands_on_again_a_row_arq_lost(world, redis_url):
         await run_burst_worker(settings)
         assert await markers(factory, "lost") == 1
         assert (await outbox_rows(factory))[0].finished_at is not None
+
+
+async def test_a_schedule_firing_runs_once_per_tenant_in_the_worker(world, redis_url, monkeypatch):
+    # One firing minute for both calls below, whatever the real clock does meanwhile.
+    minute = datetime(2026, 3, 11, 7, 5, tzinfo=UTC)
+    monkeypatch.setattr("core.jobs.worker.utcnow", lambda: minute)
+    settings = with_redis(world.settings, redis_url)
+    options = worker_options(settings, plugin_manager(), job_timeout=JOB_TIMEOUT)
+    name = "schedule:core.jobs.reminders:remind_liberation"
+    [fire] = [c.coroutine for c in options["cron_jobs"] if c.name == name]
+    async with database(settings) as factory, arq_pool(redis_url) as pool:
+        ctx = {"redis": pool, "session_factory": factory}
+        assert await fire(ctx) == len(world.tenants)
+        assert await fire(ctx) == 0  # the same minute again: the same rows, not new ones
+        assert await pool.zcard(default_queue_name) == len(world.tenants)
+        await run_burst_worker(settings)
+        done = await outbox_rows(factory)
+        assert {r.tenant_id for r in done} == {t.id for t in world.tenants.values()}
+        assert all(r.finished_at is not None and r.job == "remind_liberation" for r in done)

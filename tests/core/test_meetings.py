@@ -83,6 +83,21 @@ async def make_meeting(world, user: str = "lm_officer", **body) -> dict:
     return response.json()
 
 
+async def refer_from(world, person_id: str, organisation: str) -> None:
+    """A referral from ``organisation`` (a night report, a positive test): from then on it
+    works with the person, the own_organisation scope of the protocol."""
+    response = await world.post(
+        "lm_worker",
+        f"{LM}/referrals",
+        {
+            "person_id": person_id,
+            "source": "staff_concern",
+            "referring_organisation_id": world.org_id("low-moss", organisation),
+        },
+    )
+    assert response.status_code == 201, response.text
+
+
 async def ok(response, status: int = 201) -> dict:
     assert response.status_code == status, response.text
     return response.json()
@@ -96,6 +111,10 @@ def names_field(response, name: str) -> bool:
 async def test_daily_meeting_for_three_people_then_escalation_and_close(world):
     today = date.today()
     ann, ben, cal = [await make_person(world, name) for name in ("Adams", "Brown", "Clark")]
+    # The prison referred all three (night reports, a positive test); healthcare saw Ann.
+    for person_id in (ann, ben, cal):
+        await refer_from(world, person_id, "sps-low-moss")
+    await refer_from(world, ann, "nhs-ggc")
     meeting = await make_meeting(world)
     assert meeting["kind"] == "daily" and meeting["held_on"] == today.isoformat()
     assert meeting["title"] == f"Daily meeting {today.isoformat()}"
@@ -205,7 +224,8 @@ async def test_daily_meeting_for_three_people_then_escalation_and_close(world):
     twice = await world.post("lm_officer", f"{url}/items/{items[cal]}/escalate")
     assert twice.status_code == 409
 
-    full = await ok(await world.get("lm_sacro", url), 200)
+    full = await ok(await world.get("lm_worker", url), 200)
+    assert full["withheld_items"] == 0 and full["withheld_actions"] == 0
     assert len(full["attendees"]) == 3
     assert {a["organisation_id"] for a in full["attendees"]} == {sps, nhs, tps}
     assert [i["person_id"] for i in full["items"]] == [ann, ben, cal]
@@ -216,6 +236,19 @@ async def test_daily_meeting_for_three_people_then_escalation_and_close(world):
         "Complex case: needs its own meeting",
     ]
     assert [a["id"] for a in full["actions"]] == [naloxone["id"], one_to_one["id"], process["id"]]
+    # Sacro works with none of them: the meeting is shared, what it said about them is not.
+    withheld = await ok(await world.get("lm_sacro", url), 200)
+    assert len(withheld["attendees"]) == 3
+    assert withheld["items"] == [] and withheld["withheld_items"] == 3
+    assert [a["id"] for a in withheld["actions"]] == [process["id"]]
+    assert withheld["withheld_actions"] == 2
+    sacro_complex = await ok(await world.get("lm_sacro", f"{MEETINGS}/{complex_case['id']}"), 200)
+    assert sacro_complex["escalated_person_id"] is None and sacro_complex["withheld_items"] == 1
+    listed = await ok(await world.get("lm_sacro", MEETINGS), 200)
+    assert {m["id"]: m["escalated_person_id"] for m in listed["items"]} == {
+        meeting["id"]: None,
+        complex_case["id"]: None,
+    }
 
     # A complex-case meeting is not itself escalated again.
     nested = await world.post(
@@ -263,7 +296,7 @@ async def test_daily_meeting_for_three_people_then_escalation_and_close(world):
     assert made.count(("update", "meeting_item")) == 3
     assert made.count(("update", "meeting_action")) == 4
     assert made.count(("close", "case_meeting")) == 1
-    assert made.count(("read", "case_meeting")) == 2
+    assert made.count(("read", "case_meeting")) == 4
     assert made.count(("read", "meeting_item")) == 6  # one per person discussed, per read
     escalation = next(e for e in events if e.action == "escalate")
     assert str(escalation.person_id) == cal
@@ -490,6 +523,7 @@ async def test_agenda_suggests_new_referrals_and_open_actions(world):
     # A complex-case meeting in between is not the previous daily meeting.
     await make_meeting(world, kind="complex_case", held_on="2026-03-09")
     current = await make_meeting(world, held_on="2026-03-10")
+    # Turning Point registered all of these, so its worker reads their case notes.
     adams = await make_person(world, "Adams")  # referred the morning of the previous meeting
     baker = await make_person(world, "Baker")  # referred today, and an open action
     cole = await make_person(world, "Cole")  # an open action from the previous meeting
@@ -538,8 +572,9 @@ async def test_agenda_suggests_new_referrals_and_open_actions(world):
     # Closing the previous meeting does not hide its open actions.
     await ok(await world.post("lm_officer", f"{MEETINGS}/{previous['id']}/close"), 200)
 
-    response = await world.get("lm_officer", f"{MEETINGS}/agenda", params={"date": day.isoformat()})
+    response = await world.get("lm_worker", f"{MEETINGS}/agenda", params={"date": day.isoformat()})
     agenda = await ok(response, 200)
+    assert agenda["withheld"] == 0
     assert agenda["date"] == "2026-03-10"
     assert agenda["previous_meeting_id"] == previous["id"]
     assert agenda["previous_held_on"] == "2026-03-08"
@@ -579,13 +614,19 @@ async def test_agenda_suggests_new_referrals_and_open_actions(world):
         200,
     )
     again = await ok(
-        await world.get("lm_officer", f"{MEETINGS}/agenda", params={"date": "2026-03-10"}), 200
+        await world.get("lm_worker", f"{MEETINGS}/agenda", params={"date": "2026-03-10"}), 200
     )
     assert [p["person_id"] for p in again["persons"]] == [adams, baker]
+    # The prison works with none of them yet: it is told how many, not who.
+    officer = await ok(
+        await world.get("lm_officer", f"{MEETINGS}/agenda", params={"date": "2026-03-10"}), 200
+    )
+    assert officer["persons"] == [] and officer["withheld"] == 2
 
     events = await audit_rows(world, record_type="meeting_agenda")
-    assert [e.action for e in events] == ["list", "list"]
-    assert events[0].detail == {"date": "2026-03-10", "returned": 3}
+    assert [e.action for e in events] == ["list", "list", "list"]
+    assert events[0].detail == {"date": "2026-03-10", "returned": 3, "withheld": 0}
+    assert events[2].detail == {"date": "2026-03-10", "returned": 0, "withheld": 2}
 
     leicester = await ok(
         await world.get("lc_worker", f"{LC}/meetings/agenda", params={"date": "2026-03-10"}), 200
@@ -608,3 +649,68 @@ async def test_agenda_without_a_previous_meeting_looks_back_one_day(world):
     bad = await world.get("lm_worker", f"{MEETINGS}/agenda", params={"date": "next tuesday"})
     assert bad.status_code == 400 and names_field(bad, "date")
     assert (await world.get("lc_worker", f"{MEETINGS}/agenda")).status_code == 404
+
+
+# ---------------------------------------------------------------- the sharing protocol
+
+
+async def test_items_are_shown_only_to_those_who_may_read_the_persons_case_notes(world):
+    person_id = await make_person(world, "Grant")
+    meeting = await make_meeting(world)
+    url = f"{MEETINGS}/{meeting['id']}"
+    item = await ok(
+        await world.post("lm_worker", f"{url}/items", {"person_id": person_id, "reason": "Test"})
+    )
+    # The NHS does not work with the person: the item is withheld, and said to be.
+    nurse = await ok(await world.get("lm_nurse", url), 200)
+    assert nurse["items"] == [] and nurse["withheld_items"] == 1
+    mine = await ok(await world.get("lm_worker", url), 200)
+    assert [i["id"] for i in mine["items"]] == [item["id"]]
+    reads = await audit_rows(world, record_type="meeting_item", action="read")
+    assert [(str(e.person_id), e.user_id) for e in reads] == [
+        (person_id, world.users["lm_worker"].id)
+    ]
+
+    # Once healthcare referred them, the NHS reads it: decided live, per request.
+    await refer_from(world, person_id, "nhs-ggc")
+    nurse = await ok(await world.get("lm_nurse", url), 200)
+    assert [i["id"] for i in nurse["items"]] == [item["id"]] and nurse["withheld_items"] == 0
+
+
+async def test_writing_about_a_person_without_the_write_is_403_and_writes_nothing(world):
+    person_id = await make_person(world, "Hughes")
+    meeting = await make_meeting(world)
+    url = f"{MEETINGS}/{meeting['id']}"
+    item = await ok(await world.post("lm_worker", f"{url}/items", {"person_id": person_id}))
+    before = await row_counts(world)
+    other = await make_person(world, "Irvine")
+    nhs = world.org_id("low-moss", "nhs-ggc")
+
+    refusals = [
+        await world.post("lm_nurse", f"{url}/items", {"person_id": other, "reason": "x"}),
+        await world.patch("lm_nurse", f"{url}/items/{item['id']}", {"outcome": "x"}),
+        await world.post(
+            "lm_nurse",
+            f"{url}/actions",
+            {"description": "Naloxone", "owner_organisation_id": nhs, "item_id": item["id"]},
+        ),
+        await world.post("lm_nurse", f"{url}/items/{item['id']}/escalate"),
+    ]
+    for response in refusals:
+        assert response.status_code == 403, response.text
+        assert "write on case_notes" in response.json()["detail"]
+    assert await row_counts(world) == before
+    again = await ok(await world.get("lm_worker", url), 200)
+    assert again["items"][0]["outcome"] is None and again["items"][0]["escalated"] is False
+    denials = await audit_rows(world, action="deny")
+    assert [(e.record_type, e.detail["action"], e.user_id) for e in denials] == [
+        ("case_notes", "write", world.users["lm_nurse"].id)
+    ] * 4
+    # An action about no one is partnership business: the nurse may agree it.
+    await ok(
+        await world.post(
+            "lm_nurse",
+            f"{url}/actions",
+            {"description": "Clinic rota", "owner_organisation_id": nhs},
+        )
+    )

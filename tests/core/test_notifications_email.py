@@ -226,3 +226,16 @@ def test_bad_smtp_settings_name_the_variable(env, variables, message):
         env.setenv(name, value)
     with pytest.raises(SettingsError, match=message):
         load_settings()
+
+
+def test_the_email_schedule_fires_only_with_smtp(settings):
+    from core.jobs.worker import collect_schedules
+    from core.plugins import get_plugin_manager
+
+    def scheduled(s: Any) -> set[str]:
+        return {schedule.job for _, schedule in collect_schedules(get_plugin_manager(), s)}
+
+    assert "email_new_tasks" not in scheduled(settings)
+    with_smtp = msgspec.structs.replace(settings, smtp=SmtpSettings(host="h", sender="a@b"))
+    assert "email_new_tasks" in scheduled(with_smtp)
+    assert "remind_liberation" in scheduled(settings)

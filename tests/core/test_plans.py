@@ -23,6 +23,7 @@ from tests.core.test_consents import (
     iso,
     make_episode,
     make_person,
+    refer_from,
     tenant_id,
 )
 
@@ -99,6 +100,8 @@ async def test_create_and_read_a_plan(world):
     assert plan["created_by"] == str(world.users["lm_worker"].id)
     assert plan["handover_organisation_id"] is None and plan["handed_over_at"] is None
 
+    # Sacro referred the person, so it works with them and reads their substance use.
+    await refer_from(world, person, "sacro")
     read = await world.get("lm_sacro", f"{URL}/{plan['id']}")
     assert read.status_code == 200
     assert read.json() == plan
@@ -430,6 +433,7 @@ async def test_reviews(world):
     plan = await make_plan(world)
     reviews_url = f"{URL}/{plan['id']}/reviews"
     last_month = datetime.now(UTC) - timedelta(days=30)
+    await refer_from(world, plan["person_id"], "sacro")  # a partner that works with them
     now_review = await world.post("lm_sacro", reviews_url, {"notes": " Going well "})
     assert now_review.status_code == 201, now_review.text
     earlier = await world.post(
@@ -560,11 +564,14 @@ async def test_handover_by_consent_to_a_kind_of_partner(world):
     plan = await make_plan(world)
     await give_consent(world, plan["person_id"], recipient_kind="third_sector")
     sacro = world.org_id("low-moss", "sacro")
+    assert (await world.get("lm_sacro", f"{URL}/{plan['id']}")).status_code == 403
     handed = await world.post(
         "lm_worker", f"{URL}/{plan['id']}/handover", {"organisation_id": sacro}
     )
     assert handed.status_code == 200, handed.text
     assert handed.json()["handover_organisation_id"] == sacro
+    # The provider the plan was handed to works with the person from then on.
+    assert (await world.get("lm_sacro", f"{URL}/{plan['id']}")).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -736,3 +743,66 @@ async def test_due_plan_actions(world):
     assert [str(a.id) for a in low_moss] == [overdue, due_today]
     assert [str(a.id) for a in leicester] == [lc_due]
     assert earlier == []
+
+
+# ---------------------------------------------------------------- the sharing protocol
+
+
+async def test_plans_are_withheld_from_those_the_protocol_does_not_share_them_with(world):
+    plan = await make_plan(world)
+    person = plan["person_id"]
+    url = f"{URL}/{plan['id']}"
+
+    # Prison officers read substance use (the plan's category) only with consent.
+    assert (await world.get("lm_officer", URL)).json()["items"] == []
+    mine = await world.get("lm_officer", URL, params={"person_id": person})
+    assert mine.status_code == 200 and mine.json()["items"] == []
+    refused = await world.get("lm_officer", url)
+    assert refused.status_code == 403 and "consent" in refused.json()["detail"]
+    (denial,) = await audit_rows(world, action="deny")
+    assert (denial.record_type, denial.user_id) == ("substance_use", world.users["lm_officer"].id)
+    assert [e.action for e in await audit_rows(world, record_type="recovery_plan")] == [
+        "create",
+        "list",
+        "list",
+    ]
+
+    # With the person's consent to share it with the prison, the officer reads it.
+    await give_consent(world, person, recipient_kind="prison")
+    assert [p["id"] for p in (await world.get("lm_officer", URL)).json()["items"]] == [plan["id"]]
+    assert (await world.get("lm_officer", url)).status_code == 200
+
+
+async def test_plan_writes_without_the_write_are_403_and_change_nothing(world):
+    person = await make_person(world)
+    episode = await make_episode(world, person)
+    created = await world.post(
+        "lm_officer", URL, {"person_id": person, "episode_id": episode, "goals": ["x"]}
+    )
+    assert created.status_code == 403
+    assert "write access to substance_use" in created.json()["detail"]
+    assert await count(world, RecoveryPlan) == 0
+
+    plan = await make_plan(world, person_id=person, episode_id=episode)
+    sacro = world.org_id("low-moss", "sacro")
+    for response in [
+        await world.patch("lm_sacro", f"{URL}/{plan['id']}", {"goals": ["Sacro's goal"]}),
+        await world.post(
+            "lm_sacro",
+            f"{URL}/{plan['id']}/actions",
+            {"description": "Mentor at the gate", "owner_organisation_id": sacro},
+        ),
+        await world.post("lm_sacro", f"{URL}/{plan['id']}/reviews", {"notes": "Seen"}),
+    ]:
+        assert response.status_code == 403, response.text
+        assert "write on substance_use" in response.json()["detail"]
+    after = (await world.get("lm_worker", f"{URL}/{plan['id']}")).json()
+    assert after == plan
+    assert await count(world, PlanAction) == 0 and await count(world, PlanReview) == 0
+    denials = await audit_rows(world, action="deny")
+    assert [(e.record_type, e.detail["action"]) for e in denials] == [
+        ("substance_use", "write")
+    ] * 4
+    assert [e.user_id for e in denials] == [world.users["lm_officer"].id] + [
+        world.users["lm_sacro"].id
+    ] * 3

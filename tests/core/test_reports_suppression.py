@@ -42,8 +42,8 @@ def reader_options(published: list[Figure], lines: list[Line], bound: int) -> li
 def recoverable(values: list[int], lines: list[Line]) -> list[int]:
     """Hidden figures that every table consistent with the published one agrees on.
 
-    A plain depth-first search over the reader's options, pruned only by completed lines:
-    deliberately independent of the library's own check.
+    A plain search over the reader's options, with values forced by a single open figure
+    in a line: deliberately independent of the library's own check.
     """
     published = publish(values, lines)
     options = reader_options(published, lines, bound=max(values) + 8)
@@ -51,32 +51,39 @@ def recoverable(values: list[int], lines: list[Line]) -> list[int]:
     found: list[int] = []
     # A hidden zero may be deducible: zeros are published by policy, so that is no disclosure.
     for target in (i for i in hidden if values[i] > 0):
-        order = [target, *[i for i in hidden if i != target]]
-        assigned = {i: f for i, f in enumerate(published) if not isinstance(f, str)}
-
-        def complete_lines_hold() -> bool:
-            for line in lines:
-                complete = all(e in assigned for e in line.elements)
-                if complete and sum(assigned[m] for m in line.members) != assigned[line.total]:
-                    return False
-            return True
-
-        def search(k: int) -> bool:
-            if k == len(order):
-                return True
-            element = order[k]
-            for value in options[element]:
-                if element == target and value == values[target]:
-                    continue
-                assigned[element] = value
-                if complete_lines_hold() and search(k + 1):
-                    return True
-                del assigned[element]
-            return False
-
-        if not search(0):
+        known = {i: f for i, f in enumerate(published) if not isinstance(f, str)}
+        for value in options[target]:
+            if value != values[target] and solvable({**known, target: value}, options, lines):
+                break
+        else:
             found.append(target)
     return found
+
+
+def solvable(assigned: dict[int, int], options: list[list[int]], lines: list[Line]) -> bool:
+    """Can the rest be filled in so that every line adds up? Forced values first, then a
+    plain search over the reader's options."""
+    assigned = dict(assigned)
+    changed = True
+    while changed:
+        changed = False
+        for line in lines:
+            terms = [(m, 1) for m in line.members] + [(line.total, -1)]
+            open_terms = [(e, c) for e, c in terms if e not in assigned]
+            rest = sum(c * assigned[e] for e, c in terms if e in assigned)
+            if not open_terms and rest != 0:
+                return False
+            if len(open_terms) == 1:
+                element, coefficient = open_terms[0]
+                value = -rest * coefficient
+                if value not in options[element]:
+                    return False
+                assigned[element] = value
+                changed = True
+    free = [i for i in range(len(options)) if i not in assigned]
+    if not free:
+        return True
+    return any(solvable({**assigned, free[0]: v}, options, lines) for v in options[free[0]])
 
 
 def one_line(values: list[int]) -> tuple[list[int], list[Line]]:
@@ -128,7 +135,7 @@ def test_no_hidden_count_can_be_recovered_from_a_list_and_its_total(values):
 
 @settings(max_examples=60, deadline=None)
 @given(
-    st.integers(1, 3).flatmap(
+    st.integers(1, 2).flatmap(
         lambda rows: st.integers(2, 3).flatmap(
             lambda columns: st.lists(
                 st.lists(st.integers(0, 7), min_size=columns, max_size=columns),

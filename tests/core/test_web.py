@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from core.hookspecs import hookimpl
+from core.hooktypes import NavItem, PersonPanel
 from core.web import assets
 from tests.conftest import PASSWORD
 
@@ -412,7 +414,8 @@ async def test_daily_meeting_from_agenda_to_outcomes(world: Any) -> None:
             "lm_officer", f"{LM}/referrals", {"person_id": person_id, "source": "staff_concern"}
         )
         assert response.status_code == 201, response.text
-    await sign_in(world, "lm_officer")
+    # The chair: a case worker whose organisation may read these people's case notes.
+    await sign_in(world, "lm_worker")
     agenda = await world.client.get(f"{PAGES}/meeting")
     assert "3 people to discuss" in agenda.text
     started = await world.client.post(
@@ -451,10 +454,17 @@ async def test_daily_meeting_from_agenda_to_outcomes(world: Any) -> None:
     )
     assert added.status_code in (302, 303)
     meeting_id = meeting_url.rsplit("/", 1)[1]
-    detail = await world.get("lm_officer", f"{LM}/meetings/{meeting_id}")
+    detail = await world.get("lm_worker", f"{LM}/meetings/{meeting_id}")
     body = detail.json()
     assert [a["description"] for a in body["actions"]] == ["See him today"]
     assert [i["outcome"] for i in body["items"] if i["id"] == item_id] == ["Offered full support"]
+    escalated = await world.client.post(
+        f"{meeting_url}/items/{item_id}/escalate", data={"_csrf_token": token}
+    )
+    assert escalated.status_code in (302, 303)
+    page = await world.client.get(meeting_url)
+    card = page.text[page.text.index(f'id="item-{item_id}"') :][:1500]
+    assert ">Escalated</strong>" in card
     # A second visit to today's meeting goes to the same meeting.
     again = await world.client.get(f"{PAGES}/meeting")
     assert again.headers["location"] == meeting_url
@@ -480,3 +490,285 @@ async def test_public_pages_render_without_a_session(world: Any, path: str) -> N
     response = await world.client.get(path)
     assert response.status_code == 200
     assert "<main" in response.text and 'lang="en"' in response.text
+
+
+async def add_task(world: Any, username: str, title: str, due: date, key: str) -> None:
+    from core.db.engine import make_engine, make_session_factory
+    from core.notifications.services import notify
+
+    engine = make_engine(world.settings.db)
+    try:
+        async with make_session_factory(engine)() as session:
+            await notify(
+                session,
+                world.tenants["low-moss"].id,
+                [world.users[username].id],
+                kind="outcome_review_due",
+                title=title,
+                link=None,
+                key=key,
+                due_date=due,
+            )
+            await session.commit()
+    finally:
+        await engine.dispose()
+
+
+async def test_my_tasks_lists_overdue_first_and_can_mark_one_done(world: Any) -> None:
+    await add_task(world, "lm_worker", "Review due for Ally", date.today() + timedelta(days=3), "a")
+    await add_task(world, "lm_worker", "Assessment overdue", date.today() - timedelta(days=2), "b")
+    await add_task(world, "lm_sacro", "Someone else's task", date.today(), "c")
+    await sign_in(world, "lm_worker")
+    page = await world.client.get(f"{PAGES}/tasks")
+    assert page.status_code == 200
+    text = page.text
+    assert text.index("Assessment overdue") < text.index("Review due for Ally")
+    assert "1 overdue" in text
+    assert "Someone else" not in text
+    task_id = re.search(r"/tasks/([0-9a-f-]{36})/done", text).group(1)
+    done = await world.client.post(
+        f"{PAGES}/tasks/{task_id}/done", data={"_csrf_token": csrf_from(text)}
+    )
+    assert done.headers["location"] == f"{PAGES}/tasks?done=1"
+    after = await world.client.get(done.headers["location"])
+    assert "Task marked as done" in after.text and "Assessment overdue" not in after.text
+    finished = await world.client.get(f"{PAGES}/tasks", params={"show": "done"})
+    assert "Assessment overdue" in finished.text
+
+
+async def test_navigation_has_core_links_and_the_enabled_plugins_links(world: Any) -> None:
+    await sign_in(world, "lm_worker")
+    page = await world.client.get(f"{PAGES}/caseload")
+    nav = page.text[page.text.index('id="navigation"') :]
+    assert nav.index(">Caseload<") < nav.index("Daily meeting") < nav.index("My tasks")
+    assert 'aria-current="true"' in nav
+
+
+class PanelPlugin:
+    """A plugin for one test: a panel that fails, one withheld, a nav link for leads only."""
+
+    def __init__(self) -> None:
+        self.withheld_loaded = False
+
+    @hookimpl
+    def register_person_panels(self) -> list[PersonPanel]:
+        async def broken(session: Any, access: Any, person_id: Any) -> dict[str, Any]:
+            raise RuntimeError("the plugin's database table is missing")
+
+        async def secret(session: Any, access: Any, person_id: Any) -> dict[str, Any]:
+            self.withheld_loaded = True
+            return {}
+
+        return [
+            PersonPanel(
+                name="broken",
+                title="Broken panel",
+                category="identity",
+                template="pages/error.html",
+                load=broken,
+            ),
+            PersonPanel(
+                name="secret",
+                title="Clinical panel",
+                category="health",
+                template="pages/error.html",
+                load=secret,
+            ),
+        ]
+
+    @hookimpl
+    def register_navigation(self) -> list[NavItem]:
+        return [NavItem(label="Leads only", path="leads", order=5, roles=("partnership_lead",))]
+
+
+async def test_plugin_panels_fail_alone_and_withheld_ones_are_not_loaded(
+    world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from litestar.testing import AsyncTestClient
+
+    import core.plugins
+    from core.app import create_app
+    from core.plugins import build_plugin_manager
+
+    pm = build_plugin_manager()
+    plugin = PanelPlugin()
+    pm.register(plugin, name="web-test-panels")
+    monkeypatch.setattr(
+        core.plugins, "ESSENTIAL_PLUGINS", (*core.plugins.ESSENTIAL_PLUGINS, "web-test-panels")
+    )
+    person_id = await add_person(world, "Panel", "Person", "PP10001")
+    async with AsyncTestClient(app=create_app(world.settings, pm)) as client:
+        client.follow_redirects = False
+        for username, sees_leads_link in (("lm_worker", False), ("lm_lead", True)):
+            client.cookies.clear()
+            page = await client.get("/sign-in")
+            await client.post(
+                "/sign-in",
+                data={
+                    "username": username,
+                    "password": PASSWORD,
+                    "_csrf_token": csrf_from(page.text),
+                },
+            )
+            record = await client.get(f"{PAGES}/persons/{person_id}")
+            assert record.status_code == 200
+            assert ("Leads only" in record.text) is sees_leads_link
+        broken = record.text[record.text.index(">Broken panel<") :][:400]
+        assert "This section is unavailable just now" in broken
+        secret = record.text[record.text.index(">Clinical panel<") :][:400]
+        assert "is not shared with your organisation" in secret
+        assert plugin.withheld_loaded is False
+        assert "database table" not in record.text
+
+
+async def test_caseload_filters_by_key_worker(world: Any) -> None:
+    mine = await add_person(world, "Kept", "Mine", "K100001")
+    await add_person(world, "Not", "Mine", "K100002")
+    referral = await world.post(
+        "lm_worker", f"{LM}/referrals", {"person_id": mine, "source": "self"}
+    )
+    episode_id = referral.json()["episode_id"]
+    moved = await world.patch(
+        "lm_worker",
+        f"{LM}/episodes/{episode_id}",
+        {"key_worker_id": str(world.users["lm_worker"].id)},
+    )
+    assert moved.status_code == 200, moved.text
+    await sign_in(world, "lm_worker")
+    page = await world.client.get(f"{PAGES}/caseload", params={"key_worker": "me"})
+    assert "Mine, Kept" in page.text and "Mine, Not" not in page.text
+    assert "Key worker: Lm Worker" in page.text
+    by_id = await world.client.get(
+        f"{PAGES}/caseload", params={"key_worker": str(world.users["lm_worker"].id)}
+    )
+    assert "Mine, Kept" in by_id.text and "Mine, Not" not in by_id.text
+
+
+async def test_a_member_of_two_partnerships_chooses_one(world: Any) -> None:
+    from core.accounts.models import Membership
+    from core.db.engine import make_engine, make_session_factory
+
+    engine = make_engine(world.settings.db)
+    try:
+        async with make_session_factory(engine)() as session:
+            session.add(
+                Membership(
+                    tenant_id=world.tenants["leicester"].id,
+                    user_id=world.users["lm_worker"].id,
+                    organisation_id=world.organisations[("leicester", "turning-point")].id,
+                    roles=["case_worker"],
+                )
+            )
+            await session.commit()
+    finally:
+        await engine.dispose()
+    await sign_in(world, "lm_worker")
+    page = await world.client.get("/")
+    assert page.status_code == 200
+    assert "Choose a partnership" in page.text
+    assert 'href="/t/leicester/caseload"' in page.text
+    assert 'href="/t/low-moss/caseload"' in page.text
+    assert (await world.client.get("/t/leicester/caseload")).status_code == 200
+
+
+async def test_an_unexpected_failure_shows_a_reference_and_no_internals(
+    world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.web import queries
+
+    async def broken(*args: Any, **kwargs: Any) -> str:
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(queries, "tenant_name", broken)
+    await sign_in(world, "lm_worker")
+    page = await world.client.get(f"{PAGES}/caseload")
+    assert page.status_code == 500
+    assert "Sorry, there is a problem with the service" in page.text
+    assert "quote reference" in page.text
+    assert "secret internal detail" not in page.text and "RuntimeError" not in page.text
+
+
+async def test_recovery_plan_actions_are_added_and_done_from_the_record(world: Any) -> None:
+    person_id = await add_person(world, "Plan", "Owner", "PL10001")
+    referral = await world.post(
+        "lm_worker", f"{LM}/referrals", {"person_id": person_id, "source": "self"}
+    )
+    plan = await world.post(
+        "lm_worker",
+        f"{LM}/plans",
+        {
+            "person_id": person_id,
+            "episode_id": referral.json()["episode_id"],
+            "goals": ["Stay well"],
+            "contingency": {"overdose_prevention": "Naloxone kit on release"},
+        },
+    )
+    assert plan.status_code == 201, plan.text
+    plan_id = plan.json()["id"]
+    await sign_in(world, "lm_worker")
+    record = await world.client.get(f"{PAGES}/persons/{person_id}")
+    assert "Naloxone kit on release" in record.text and "Stay well" in record.text
+    url = f"{PAGES}/persons/{person_id}/plans/{plan_id}/actions/new"
+    blank = await form_post(world, url, {"description": "", "owner_organisation_id": ""})
+    assert blank.status_code == 400 and 'href="#description">Enter the action' in blank.text
+    org_id = world.org_id("low-moss", "sacro")
+    added = await form_post(
+        world, url, {"description": "Book a GP appointment", "owner_organisation_id": org_id}
+    )
+    assert added.status_code in (302, 303), added.text
+    record = await world.client.get(added.headers["location"])
+    assert "Plan action added" in record.text and "Book a GP appointment" in record.text
+    action_id = re.search(r"/actions/([0-9a-f-]{36})/done", record.text).group(1)
+    done = await world.client.post(
+        f"{PAGES}/persons/{person_id}/plans/{plan_id}/actions/{action_id}/done",
+        data={"_csrf_token": csrf_from(record.text)},
+    )
+    assert done.status_code in (302, 303)
+    body = await world.get("lm_worker", f"{LM}/plans/{plan_id}")
+    assert body.json()["actions"][0]["completed_at"] is not None
+
+
+async def test_take_on_move_phase_and_decide_from_the_record(world: Any) -> None:
+    person_id = await add_person(world, "Moira", "Phases", "PH10001")
+    referral = await world.post(
+        "lm_worker", f"{LM}/referrals", {"person_id": person_id, "source": "self"}
+    )
+    referral_id, episode_id = referral.json()["id"], referral.json()["episode_id"]
+    await sign_in(world, "lm_worker")
+    base = f"{PAGES}/persons/{person_id}"
+    record = await world.client.get(base)
+    took = await world.client.post(
+        f"{base}/episodes/{episode_id}/key-worker", data={"_csrf_token": csrf_from(record.text)}
+    )
+    assert took.status_code in (302, 303)
+    record = await world.client.get(took.headers["location"])
+    assert "You are now the key worker" in record.text and "Lm Worker" in record.text
+
+    form = await world.client.get(f"{base}/episodes/{episode_id}/phase")
+    assert 'value="assessment"' in form.text and 'value="community"' not in form.text
+    closing = await form_post(world, f"{base}/episodes/{episode_id}/phase", {"to": "closed"})
+    assert closing.status_code == 400
+    assert 'href="#reason">Enter why the episode is closing' in closing.text
+    moved = await form_post(world, f"{base}/episodes/{episode_id}/phase", {"to": "assessment"})
+    assert moved.status_code in (302, 303), moved.text
+    episode = await world.get("lm_worker", f"{LM}/episodes/{episode_id}")
+    assert episode.json()["phase"] == "assessment"
+
+    decide = f"{base}/referrals/{referral_id}/decide"
+    missing = await form_post(world, decide, {})
+    assert missing.status_code == 400 and 'href="#decision">Select the decision' in missing.text
+    decided = await form_post(world, decide, {"decision": "full_support", "notes": "Agreed"})
+    assert decided.status_code in (302, 303), decided.text
+    again = await form_post(world, decide, {"decision": "declined"})
+    assert again.status_code == 400
+    assert 'href="#decision">This referral was already decided' in again.text
+
+
+async def test_keep_alive_answers_only_a_signed_in_user(world: Any) -> None:
+    anonymous = await world.client.get("/keep-alive")
+    assert anonymous.status_code in (302, 303)
+    await sign_in(world, "lm_worker")
+    assert (await world.client.get("/keep-alive")).status_code == 204
+    page = await world.client.get(f"{PAGES}/caseload")
+    idle = world.settings.security.session_idle_minutes * 60  # what the middleware enforces
+    assert f'data-idle-seconds="{idle}"' in page.text

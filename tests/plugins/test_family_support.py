@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.models import AuditEvent
+from core.clock import today as local_today
 from core.db.engine import make_engine, make_session_factory
-from core.referrals.services import local_today
 from core.tenancy.models import Tenant
 from plugins.family_support.models import FamilyContact
 
@@ -117,21 +117,22 @@ async def test_a_contact_needs_an_active_family_consent(world):
     assert body["consent_id"] == consent
     assert body["organisation_id"] == world.org_id("low-moss", "turning-point-scotland")
 
-    # Withdrawal takes effect at once: no new contact under a withdrawn consent.
+    listed = await world.get("lm_worker", url)
+    assert listed.status_code == 200
+    assert [c["id"] for c in listed.json()["items"]] == [body["id"]]
+    one = await world.get("lm_worker", f"{FS}/contacts/{body['id']}")
+    assert one.status_code == 200
+    assert one.json()["phone"] == "07700 900123"
+
+    # Withdrawal takes effect at once: no new contact, and the family's details are no
+    # longer shared with this partner.
     withdrawn = await world.post(
         "lm_worker", f"{LM}/persons/{person}/consents/{consent}/withdraw", {}
     )
     assert withdrawn.status_code == 200, withdrawn.text
-    again = await world.post("lm_worker", url, CONTACT)
-    assert again.status_code == 422
-
-    listed = await world.get("lm_worker", url)
-    assert listed.status_code == 200
-    assert [c["id"] for c in listed.json()["items"]] == [body["id"]]
-
-    one = await world.get("lm_worker", f"{FS}/contacts/{body['id']}")
-    assert one.status_code == 200
-    assert one.json()["phone"] == "07700 900123"
+    assert (await world.post("lm_worker", url, CONTACT)).status_code == 422
+    assert (await world.get("lm_worker", url)).status_code == 403
+    assert (await world.get("lm_worker", f"{FS}/contacts/{body['id']}")).status_code == 403
 
     created_events = await audit_rows(world, action="create", record_type="family_contact")
     assert [e.record_id for e in created_events] == [uuid.UUID(body["id"])]
@@ -399,3 +400,145 @@ async def test_switched_off_the_routes_answer_404(world):
     assert (
         await world.get("lc_worker", f"{LC}/family-support/persons/{lc_person}/contacts")
     ).status_code == 200
+
+
+async def test_report_metrics_count_people_in_the_period(world):
+    from plugins.family_support.metrics import people_with_a_family_day, people_with_family_support
+
+    person = await make_person(world)
+    await give_consent(world, person)
+    for days in (1, 2):
+        response = await world.post(
+            "lm_worker",
+            f"{FS}/persons/{person}/sessions",
+            {
+                "kind": "phone",
+                "occurred_at": (datetime.now(UTC) - timedelta(days=days)).isoformat(),
+            },
+        )
+        assert response.status_code == 201
+    tenant = world.tenants["low-moss"].id
+    today = local_today()
+    async with db(world) as session:
+        week = today - timedelta(days=7)
+        assert await people_with_family_support(session, tenant, week, today) == 1
+        assert await people_with_family_support(session, tenant, week, week) == 0
+        assert await people_with_a_family_day(session, tenant, week, today) == 0
+
+
+# ---------------------------------------------------------------- hooks: panel, protocol, demo
+
+
+async def _actor(world, username: str, tenant: str = "low-moss"):
+    from core.authz.actor import CurrentUser, resolve_actor
+
+    user = world.users[username]
+    async with db(world) as session:
+        return await resolve_actor(
+            session, CurrentUser(user.id, user.username, user.display_name, False), tenant
+        )
+
+
+async def test_panel_navigation_and_protocol_lines(world):
+    from core.authz.access import make_access
+    from core.authz.protocol import Vocabulary, parse
+    from core.plugins import get_plugin_manager, tenant_hook
+    from core.settings import PROJECT_ROOT
+    from core.vocabulary import tenant_categories
+    from plugins.family_support import register_protocol_lines
+
+    pm = get_plugin_manager()
+    [panel] = [
+        p
+        for answer in tenant_hook(pm, "register_person_panels", ["family_support"])()
+        for p in answer
+        if p.name == "family_support"
+    ]
+    assert panel.category == "family"
+    assert (PROJECT_ROOT / "plugins" / "family_support" / "templates" / panel.template).is_file()
+    nav = [n for a in tenant_hook(pm, "register_navigation", ["family_support"])() for n in a]
+    assert any(n.path == "family-support/family-days" for n in nav)
+
+    person = await make_person(world)
+    await give_consent(world, person)
+    await world.post("lm_worker", f"{FS}/persons/{person}/contacts", CONTACT)
+    actor = await _actor(world, "lm_worker")
+    async with db(world) as session:
+        access = await make_access(session, actor, world.client.app.state)
+        context = await panel.load(session, access, uuid.UUID(person))
+    assert [c.name for c in context["contacts"]] == ["Margaret Example"]
+    reads = await audit_rows(world, action="read", record_type="family_panel")
+    assert [e.person_id for e in reads] == [uuid.UUID(person)]
+
+    for slug in ("low-moss", "leicester"):
+        tenant = world.tenants[slug]
+        vocabulary = Vocabulary(
+            domain=slug,
+            roles=frozenset(tenant.roles),
+            categories=frozenset(tenant_categories(pm, tenant.plugins)),
+        )
+        rules, _ = parse("\n".join(register_protocol_lines(slug)), vocabulary)
+        assert {r.category for r in rules} == {"family"}
+
+
+async def test_demo_rows_obey_the_rules(world):
+    from random import Random
+
+    from core.consents.models import Consent
+    from core.hooktypes import DemoContext
+    from plugins.family_support.demo import load_demo
+    from plugins.family_support.models import FamilyDay
+
+    today = local_today()
+    people = [
+        await make_person(world, liberation_date=(today + timedelta(days=d)).isoformat())
+        for d in (5, 20, 90)
+    ]
+    tenant = world.tenants["low-moss"]
+    async with db(world) as session:
+        await load_demo(
+            DemoContext(
+                session=session,
+                tenant_id=tenant.id,
+                tenant_slug="low-moss",
+                random=Random(7),
+                organisations={
+                    slug: org.id
+                    for (t, slug), org in world.organisations.items()
+                    if t == "low-moss"
+                },
+                users={"lowmoss.families.worker": world.users["lm_worker"].id},
+                persons=[uuid.UUID(p) for p in people],
+            )
+        )
+        await session.commit()
+        contacts = (await session.scalars(select(FamilyContact))).all()
+        days = (await session.scalars(select(FamilyDay))).all()
+        # Everyone due out within eight weeks has family work, every contact its consent.
+        assert {str(c.person_id) for c in contacts} >= set(people[:2])
+        for contact in contacts:
+            consent = await session.get(Consent, (tenant.id, contact.consent_id))
+            assert consent.category == "family" and consent.withdrawn_at is None
+        persons = {str(p): p for p in people}
+        for day in days:
+            assert str(day.person_id) in persons
+            assert today <= day.planned_on
+
+
+async def test_the_family_days_page(world):
+    today = local_today()
+    person = await make_person(world, liberation_date=(today + timedelta(days=9)).isoformat())
+    await give_consent(world, person)
+    page = await world.get("lm_worker", "/t/low-moss/family-support/family-days")
+    assert page.status_code == 200, page.text
+    assert "Family days" in page.text
+    # Due out in nine days with no family day: listed with a link to the record.
+    assert f"/t/low-moss/persons/{person}" in page.text
+    assert (
+        f"/t/low-moss/persons/{person}"
+        not in (await world.get("lm_nurse", "/t/low-moss/family-support/family-days")).text
+    )
+    await set_plugins(world, "low-moss", ["housing"])
+    assert (
+        await world.get("lm_worker", "/t/low-moss/family-support/family-days")
+    ).status_code == 404

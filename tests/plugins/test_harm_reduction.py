@@ -17,10 +17,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.models import AuditEvent
+from core.clock import today as local_today
 from core.db.engine import make_engine, make_session_factory
+from core.hookspecs import hookimpl
 from core.jobs.models import OutboxEntry
 from core.referrals.models import Referral
-from core.referrals.services import local_today
 from core.tenancy.models import Tenant
 from plugins.harm_reduction.models import DrugTest
 from plugins.harm_reduction.services import OVERDOSE_RISK_DAYS, default_appointment
@@ -122,15 +123,6 @@ async def test_a_positive_test_refers_the_person_with_an_appointment_offered(wor
         assert referral.offered_appointment_at > datetime.now(UTC)
         assert referral.decision is None
         assert str(referral.referring_organisation_id) == world.org_id("low-moss", "nhs-ggc")
-        # The event the test publishes reaches the outbox in the same transaction.
-        assert (
-            await session.scalar(
-                select(func.count())
-                .select_from(OutboxEntry)
-                .where(OutboxEntry.tenant_id == world.tenants["low-moss"].id)
-            )
-            is not None
-        )
     expected = default_appointment(datetime.now(UTC), "scotland")
     assert body["offered_appointment_at"].startswith(expected.date().isoformat())
 
@@ -469,3 +461,170 @@ async def test_switched_off_the_routes_answer_404(world):
     assert off.status_code == 404
     assert await count(world, DrugTest) == 0
     assert await count(world, Referral) == 0
+
+
+async def test_report_metrics_count_people_in_the_period(world):
+    from plugins.harm_reduction.metrics import people_given_naloxone, people_testing_positive
+
+    person = await make_person(world)
+    for hours in (5, 4):
+        await world.post(
+            "lm_nurse",
+            f"{HR}/drug-tests",
+            {"person_id": person, "tested_at": ago(hours=hours), "result": "positive"},
+        )
+    await world.post(
+        "lm_nurse",
+        f"{HR}/naloxone/supplies",
+        {"person_id": person, "supplied_at": ago(hours=1), "kit_type": "nasal", "supply": "first"},
+    )
+    tenant = world.tenants["low-moss"].id
+    today = local_today()
+    async with db(world) as session:
+        # Two positive tests of one person are one person.
+        assert await people_testing_positive(session, tenant, today - timedelta(days=1), today) == 1
+        assert await people_given_naloxone(session, tenant, today - timedelta(days=1), today) == 1
+        last_year = today - timedelta(days=365)
+        assert await people_testing_positive(session, tenant, last_year, last_year) == 0
+        other = world.tenants["leicester"].id
+        assert await people_testing_positive(session, other, today - timedelta(days=1), today) == 0
+
+
+async def test_panel_navigation_protocol_lines_and_demo(world):
+    from random import Random
+
+    from core.authz.access import make_access
+    from core.authz.actor import CurrentUser, resolve_actor
+    from core.authz.protocol import Vocabulary, parse
+    from core.hooktypes import DemoContext
+    from core.plugins import get_plugin_manager, tenant_hook
+    from core.settings import PROJECT_ROOT
+    from core.vocabulary import tenant_categories
+    from plugins.harm_reduction import register_protocol_lines
+    from plugins.harm_reduction.demo import load_demo
+
+    pm = get_plugin_manager()
+    [panel] = [
+        p
+        for answer in tenant_hook(pm, "register_person_panels", ["harm_reduction"])()
+        for p in answer
+        if p.name == "harm_reduction"
+    ]
+    assert (PROJECT_ROOT / "plugins" / "harm_reduction" / "templates" / panel.template).is_file()
+    nav = [n for a in tenant_hook(pm, "register_navigation", ["harm_reduction"])() for n in a]
+    assert any(n.path == "harm-reduction/overdose-risk" for n in nav)
+    for slug in ("low-moss", "leicester"):
+        tenant = world.tenants[slug]
+        vocabulary = Vocabulary(
+            domain=slug,
+            roles=frozenset(tenant.roles),
+            categories=frozenset(tenant_categories(pm, tenant.plugins)),
+        )
+        rules, _ = parse("\n".join(register_protocol_lines(slug)), vocabulary)
+        assert {r.category for r in rules} == {"health"}
+
+    today = local_today()
+    released = await make_person(world, liberation_date=today.isoformat())
+    # A positive test through the API: the demo ties one more positive test to its referral.
+    await world.post(
+        "lm_nurse",
+        f"{HR}/drug-tests",
+        {"person_id": released, "tested_at": ago(hours=2), "result": "positive"},
+    )
+    tenant = world.tenants["low-moss"]
+    async with db(world) as session:
+        await load_demo(
+            DemoContext(
+                session=session,
+                tenant_id=tenant.id,
+                tenant_slug="low-moss",
+                random=Random(5),
+                organisations={
+                    slug: org.id
+                    for (t, slug), org in world.organisations.items()
+                    if t == "low-moss"
+                },
+                users={},
+                persons=[uuid.UUID(released)],
+            )
+        )
+        await session.commit()
+        tests = (await session.scalars(select(DrugTest))).all()
+        for test in tests:
+            # A positive result never stands without its automatic referral.
+            assert (test.result == "positive") == (test.referral_id is not None)
+
+    user = world.users["lm_nurse"]
+    async with db(world) as session:
+        actor = await resolve_actor(
+            session, CurrentUser(user.id, user.username, user.display_name, False), "low-moss"
+        )
+        access = await make_access(session, actor, world.client.app.state)
+        context = await panel.load(session, access, uuid.UUID(released))
+    assert context["summary"].overdose_risk is True
+    assert context["summary"].positive_tests >= 1
+    reads = await audit_rows(world, action="read", record_type="harm_reduction_summary")
+    assert [e.person_id for e in reads] == [uuid.UUID(released)]
+
+
+class Listener:
+    """A plugin for one test: it answers every drug test with a job request."""
+
+    events: list[Any]
+
+    def __init__(self) -> None:
+        self.events = []
+
+    @hookimpl
+    def on_domain_event(self, event: Any) -> list[Any]:
+        from core.hooktypes import JobRequest
+
+        if event.name != "drug_test_recorded":
+            return []
+        self.events.append(event)
+        return [JobRequest(job="listener_job", key=f"listener:{event.data['drug_test_id']}")]
+
+
+async def test_a_recorded_drug_test_is_published_as_a_domain_event(world):
+    from core.plugins import get_plugin_manager
+
+    listener = Listener()
+    pm = get_plugin_manager()
+    pm.register(listener, name="listener")
+    try:
+        await set_plugins(
+            world,
+            "low-moss",
+            ["housing", "family_support", "peer_mentoring", "harm_reduction", "listener"],
+        )
+        person = await make_person(world)
+        response = await world.post(
+            "lm_nurse",
+            f"{HR}/drug-tests",
+            {"person_id": person, "tested_at": ago(hours=1), "result": "refused"},
+        )
+        assert response.status_code == 201, response.text
+    finally:
+        pm.unregister(name="listener")
+    [event] = listener.events
+    assert (str(event.person_id), event.data) == (
+        person,
+        {"result": "refused", "drug_test_id": response.json()["id"]},
+    )
+    async with db(world) as session:
+        keys = (await session.scalars(select(OutboxEntry.key))).all()
+    # The request was written in the test's own transaction.
+    assert f"listener:{response.json()['id']}" in keys
+
+
+async def test_the_overdose_risk_page(world):
+    person = await make_person(world, liberation_date=local_today().isoformat())
+    page = await world.get("lm_nurse", "/t/low-moss/harm-reduction/overdose-risk")
+    assert page.status_code == 200, page.text
+    assert f"/persons/{person}" in page.text and "No kit" in page.text
+    officer = await world.get("lm_officer", "/t/low-moss/harm-reduction/overdose-risk")
+    assert f"/persons/{person}" not in officer.text
+    await set_plugins(world, "low-moss", ["housing"])
+    assert (
+        await world.get("lm_nurse", "/t/low-moss/harm-reduction/overdose-risk")
+    ).status_code == 404

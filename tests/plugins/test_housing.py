@@ -230,10 +230,10 @@ async def test_who_may_see_and_change_housing(officer):
     assert (await world.get("lm_worker", f"{HOUSING}/persons/{tps_person}")).status_code == 200
     board = (await world.get("lm_worker", f"{HOUSING}/board")).json()["items"]
     assert [i["person_id"] for i in board] == [tps_person]
-    assert (await world.get("lm_worker", f"{HOUSING}/persons/{sacro_person}")).status_code in (
-        403,
-        404,
-    )
+    # The person is known to the worker (identity is shared), their housing is not.
+    refused = await world.get("lm_worker", f"{HOUSING}/persons/{sacro_person}")
+    assert refused.status_code == 403
+    assert "housing" in refused.json()["detail"]
     # Reading is not writing: a case worker cannot move the registration.
     assert (
         await step(world, tps_person, "application_submitted", username="lm_worker")
@@ -241,10 +241,9 @@ async def test_who_may_see_and_change_housing(officer):
 
     # A nurse holds no housing grant at all: an empty board, never a record.
     assert (await world.get("lm_nurse", f"{HOUSING}/board")).json()["items"] == []
-    assert (await world.get("lm_nurse", f"{HOUSING}/persons/{tps_person}")).status_code in (
-        403,
-        404,
-    )
+    assert (await world.get("lm_nurse", f"{HOUSING}/persons/{tps_person}")).status_code == 403
+    denials = await audit_rows(world, action="deny", record_type="housing")
+    assert {e.person_id for e in denials} >= {uid(sacro_person), uid(tps_person)}
     officer_board = (await world.get(OFFICER, f"{HOUSING}/board")).json()["items"]
     assert [i["person_id"] for i in officer_board] == [tps_person, sacro_person]
 

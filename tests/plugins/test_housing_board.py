@@ -28,6 +28,7 @@ from plugins.housing.services import PIPELINE, STEP_DAYS, ensure_record, rag, st
 from tests.plugins.housing_support import (
     HOUSING,
     OFFICER,
+    add_member,
     add_officer,
     audit_rows,
     db,
@@ -230,6 +231,8 @@ async def test_liberation_date_set_puts_the_person_on_the_board(world):
     created = await audit_rows(world, record_type="housing_record", action="create")
     assert [e.person_id for e in created] == [uid(person)]
     assert created[0].detail == {"reason": "liberation date set"}
+    # The member who set the date is who the audit names.
+    assert created[0].user_id == world.users["lm_worker"].id
 
 
 def test_event_reaction_asks_only_for_a_new_date():
@@ -247,7 +250,7 @@ def test_event_reaction_asks_only_for_a_new_date():
 
     [request] = ask("liberation_date_set", ["housing"], old=None, new="2027-01-05")
     assert request.key == f"housing-record:{person}:2027-01-05"
-    assert request.args == {"person_id": str(person)}
+    assert request.args == {"person_id": str(person), "actor_user_id": None}
     assert ask("liberation_date_set", ["housing"], old="2027-01-05", new=None) == []
     assert ask("person_released", ["housing"]) == []
     # Housing switched off for the tenant: the plugin is not even asked.
@@ -398,3 +401,54 @@ async def test_report_metrics_count_people_in_the_period(board_world):
         )
         assert await secured.compute(session, lc, today - timedelta(days=7), today) == 0
         assert await nfa.compute(session, lm, today - timedelta(days=7), today) == 0
+
+
+async def test_board_page_for_the_portal(board_world):
+    world, p = board_world, board_world.people
+    page = await world.get(OFFICER, "/t/low-moss/housing/board")
+    assert page.status_code == 200, page.text
+    assert "text/html" in page.headers["content-type"]
+    for key in ("secured", "unprepared", "onday", "late", "offered", "amber"):
+        assert f"/persons/{p[key]}" in page.text
+    assert f"/persons/{p['far']}" not in page.text
+    ed = world.org_id("low-moss", "east-dunbartonshire-council")
+    filtered = await world.get(OFFICER, "/t/low-moss/housing/board", params={"authority": ed})
+    assert f"/persons/{p['onday']}" in filtered.text
+    assert f"/persons/{p['late']}" not in filtered.text
+    await add_member(world, "perth_lead", "hmp-perth", "sps-perth", ["partnership_lead"])
+    assert (await world.get("perth_lead", "/t/hmp-perth/housing/board")).status_code == 404
+
+
+async def test_a_liberation_date_set_through_the_api_reaches_the_board(world):
+    from core.jobs.models import OutboxEntry
+
+    await add_officer(world)
+    today = clock.today()
+    person = await make_person(world, None, family_name="Patched")
+    url = f"/api/v1/t/low-moss/persons/{person}"
+    engine = make_engine(world.settings.db)
+    try:
+        ctx = job_context(world.settings, get_plugin_manager(), make_session_factory(engine))
+        # Set, moved, cleared, and set again to the date it had: four changes.
+        for days in (40, 47, None, 47):
+            value = (today + timedelta(days=days)).isoformat() if days else None
+            response = await world.patch("lm_worker", url, {"liberation_date": value})
+            assert response.status_code == 200, response.text
+            await run_pending(ctx)
+    finally:
+        await engine.dispose()
+    board = (await world.get(OFFICER, f"{HOUSING}/board")).json()["items"]
+    assert [(i["person_id"], i["days_left"]) for i in board] == [(person, 47)]
+    async with db(world) as session:
+        assert await session.scalar(select(func.count()).select_from(HousingRecord)) == 1
+        requests = (
+            await session.scalars(
+                select(OutboxEntry).where(OutboxEntry.job == "ensure_housing_record")
+            )
+        ).all()
+    # One request per distinct new date (the cleared date asks for none, the repeated
+    # date is the same request), each run to the end.
+    assert sorted(r.key for r in requests) == [
+        f"housing-record:{person}:{(today + timedelta(days=d)).isoformat()}" for d in (40, 47)
+    ]
+    assert all(r.finished_at is not None for r in requests)

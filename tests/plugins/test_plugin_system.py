@@ -239,6 +239,9 @@ def test_a_failing_hook_is_skipped_and_logged(broken, caplog):
         ]
     assert any(n.path == "housing/board" for n in nav)
     assert "'broken' failed in hook 'register_navigation'" in caplog.text
+    # A hook with arguments passes each implementation the ones it asks for.
+    lines = collect(tenant_hook(broken, "register_protocol_lines", ["housing"]), tenant_slug="x")
+    assert "p, r:housing_officer, x, housing, write, partnership, no_consent" in lines[0]
     # Switched off for the tenant, it is not even asked.
     caplog.clear()
     collect(tenant_hook(broken, "register_navigation", ["housing"]))
