@@ -255,6 +255,17 @@ async def person_page(
         panels=await plugin_panels(request, db_session, actor, access, person_id, readable),
         organisations=organisations,
         names=names,
+        # Offer only the forms whose category the protocol lets this user write at all;
+        # the services still decide for this person (scope, consent) when the form is sent.
+        can_write={
+            "intervention": any(access.can(c, "write") for c in set(kinds.values())),
+            "referral": access.can(RECORD_CATEGORIES["referral"], "write"),
+            "review": access.can(RECORD_CATEGORIES["outcome_review"], "write"),
+            "consent": access.can(RECORD_CATEGORIES["consent"], "write"),
+            "plan": access.can(RECORD_CATEGORIES["recovery_plan"], "write"),
+            "episode": access.can(RECORD_CATEGORIES["episode"], "write"),
+            "liberation": access.can(RECORD_CATEGORIES["person.custody"], "write"),
+        },
         done=DONE_MESSAGES.get(done or ""),
         tenant_name=await queries.tenant_name(db_session, actor),
     )
@@ -349,7 +360,7 @@ async def intervention_submit(
 ) -> Template | Redirect:
     values = form_values(await request.form())
     errors = FormErrors()
-    if values.get("kind") not in state.intervention_kinds:
+    if values.get("kind") not in dict(kind_options(state, access)):
         errors.add("kind", INTERVENTION_MESSAGES["kind"])
     if values.get("setting") not in {s.value for s in Setting}:
         errors.add("setting", INTERVENTION_MESSAGES["setting"])

@@ -772,3 +772,37 @@ async def test_keep_alive_answers_only_a_signed_in_user(world: Any) -> None:
     page = await world.client.get(f"{PAGES}/caseload")
     idle = world.settings.security.session_idle_minutes * 60  # what the middleware enforces
     assert f'data-idle-seconds="{idle}"' in page.text
+
+
+async def test_the_api_sign_in_session_also_opens_the_pages(world: Any) -> None:
+    response = await world.client.post(
+        "/api/v1/auth/login", json={"username": "lm_worker", "password": PASSWORD}
+    )
+    assert response.status_code == 200
+    page = await world.client.get(f"{PAGES}/caseload")
+    assert page.status_code == 200 and "Caseload" in page.text
+
+
+async def test_page_sign_in_and_sign_out_are_audited(world: Any) -> None:
+    from sqlalchemy import select
+
+    from core.audit.models import AuditEvent
+    from core.db.engine import make_engine, make_session_factory
+
+    await sign_in(world, "lm_worker")
+    page = await world.client.get(f"{PAGES}/caseload")
+    await world.client.post("/sign-out", data={"_csrf_token": csrf_from(page.text)})
+    engine = make_engine(world.settings.db)
+    try:
+        async with make_session_factory(engine)() as session:
+            actions = (
+                await session.scalars(
+                    select(AuditEvent.action)
+                    .where(AuditEvent.user_id == world.users["lm_worker"].id)
+                    .order_by(AuditEvent.at)
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    assert actions[0] == "login" and actions[-1] == "logout"
+    assert "list" in actions  # the caseload read

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.models import AuditEvent
+from core.authz.relations import assign
 from core.clock import today as local_today
 from core.db.engine import make_engine, make_session_factory
 from core.hookspecs import hookimpl
@@ -396,11 +397,24 @@ async def test_without_health_read_nothing_is_seen(world):
     assert body["restricted"] == ["health"]
     assert body["overdose_risk"] is None and body["naloxone_kits"] is None
 
-    # The key worker who works with the person reads health once the person consents.
-    assert (await world.get("lm_worker", f"{HR}/overdose-risk")).json()["items"] == []
+    # Working for the same organisation is not enough, even with consent: health goes to
+    # the person's own key worker, with consent.
     await give_consent(world, person, "health", "turning-point-scotland")
+    assert (await world.get("lm_worker", f"{HR}/overdose-risk")).json()["items"] == []
+    await make_key_worker(world, person, "lm_worker")
     seen = (await world.get("lm_worker", f"{HR}/overdose-risk")).json()["items"]
     assert [p["person_id"] for p in seen] == [person]
+
+
+async def make_key_worker(world, person: str, username: str) -> None:
+    engine = make_engine(world.settings.db)
+    try:
+        async with make_session_factory(engine)() as session:
+            tenant = world.tenants["low-moss"].id
+            await assign(session, tenant, uuid.UUID(person), world.users[username].id, "key_worker")
+            await session.commit()
+    finally:
+        await engine.dispose()
 
 
 async def test_without_substance_use_read_no_drug_test_is_seen(world):

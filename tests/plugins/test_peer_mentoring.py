@@ -383,11 +383,6 @@ async def test_a_published_liberation_date_runs_the_job_through_the_outbox(world
     assert [(r.liberation_date, r.status) for r in rows] == [(first_date, "scheduled")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core.persons does not publish liberation_date_set yet; remove this mark when it "
-    "does (strict: the test fails here the day it starts passing)",
-)
 async def test_a_liberation_date_set_through_the_core_api_makes_and_moves_it(world):
     """The issue's end to end: core's person API publishes the event, the outbox runs it."""
     person = await make_person(world)
@@ -409,6 +404,13 @@ async def test_a_liberation_date_set_through_the_core_api_makes_and_moves_it(wor
         await run_pending(ctx)
     assert [(r.liberation_date, r.status) for r in await gate_rows(world, person)] == [
         (moved_to, "scheduled")
+    ]
+    cleared = await world.patch("lm_worker", f"{LM}/persons/{person}", {"liberation_date": None})
+    assert cleared.status_code == 200, cleared.text
+    async with job_ctx(world) as ctx:
+        await run_pending(ctx)
+    assert [(r.liberation_date, r.status) for r in await gate_rows(world, person)] == [
+        (moved_to, "cancelled")
     ]
 
 

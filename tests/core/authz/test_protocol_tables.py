@@ -1,6 +1,7 @@
 """The demo protocols as tables: (who, how they stand to the person, consent?, category,
-action) -> allowed. Each row is checked against Casbin's enforce() and against the
-compiled decision that the SQL filters use; the two must agree with the table."""
+action) -> allowed. Each partnership's protocol is seeded as `tenants sync` seeds it (its
+template plus the lines of the plugins it switches on); each row is checked against
+Casbin's enforce() and against the compiled decision that the SQL filters use."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ import pytest
 
 from core.authz.access import Relation, explain
 from core.authz.enforcer import TenantPolicy, subjects_of
-from core.authz.protocol import ProtocolError, Vocabulary, parse, template_text
+from core.authz.protocol import ProtocolError, Vocabulary, parse, seed_text
+from core.plugins import get_plugin_manager
 from core.settings import PROJECT_ROOT
-from core.vocabulary import CORE_CATEGORIES
+from core.tenancy.models import Tenant
+from core.tenancy.spec import load_specs
+from core.vocabulary import CORE_CATEGORIES, tenant_categories
 
 POLICIES = PROJECT_ROOT / "policies"
 ROLES = frozenset(
@@ -42,7 +46,9 @@ COMMON = [
     ("case_worker", "third_sector", "own_organisation", True, "health", "read", False),
     ("case_worker", "third_sector", "assigned", False, "health", "read", False),
     ("case_worker", "third_sector", "assigned", True, "health", "read", True),
-    ("case_worker", "third_sector", "assigned", True, "health", "write", False),
+    # ...and writes it (naloxone: the harm_reduction plugin, on everywhere) only so.
+    ("case_worker", "third_sector", "assigned", True, "health", "write", True),
+    ("case_worker", "third_sector", "own_organisation", True, "health", "write", False),
     ("prison_officer", "prison", "partnership", True, "health", "read", False),
     # Substance use: the recovery service for its own people; prison staff with consent.
     ("case_worker", "third_sector", "own_organisation", False, "substance_use", "write", True),
@@ -60,9 +66,6 @@ COMMON = [
     ("case_worker", "third_sector", "partnership", False, "case_notes", "read", False),
     ("case_worker", "third_sector", "partnership", True, "case_notes", "read", True),
     ("case_worker", "third_sector", "partnership", True, "case_notes", "write", False),
-    # Family information needs consent even for the partner working with the person.
-    ("case_worker", "third_sector", "own_organisation", False, "family", "read", False),
-    ("case_worker", "third_sector", "own_organisation", True, "family", "read", True),
     # Peer support: the mentor for the people they are matched with.
     ("peer_mentor", "third_sector", "assigned", False, "peer_support", "write", True),
     ("peer_mentor", "third_sector", "own_organisation", False, "peer_support", "read", False),
@@ -75,18 +78,41 @@ COMMON = [
     ("housing_officer", "local_authority", "partnership", False, "health", "read", False),
     ("housing_officer", "local_authority", "partnership", False, "justice", "read", False),
 ]
+# Family information (family_support) needs the person's consent to the partner, always.
+FAMILY = [
+    ("case_worker", "third_sector", "own_organisation", False, "family", "read", False),
+    ("case_worker", "third_sector", "partnership", True, "family", "read", True),
+    ("case_worker", "third_sector", "partnership", True, "family", "write", True),
+]
+# Housing (housing): the sub-group for everyone; key workers for their own people.
+HOUSING = [
+    ("housing_officer", "local_authority", "partnership", False, "housing", "write", True),
+    ("case_worker", "third_sector", "own_organisation", False, "housing", "read", True),
+    ("case_worker", "third_sector", "partnership", False, "housing", "read", False),
+    ("case_worker", "third_sector", "own_organisation", False, "housing", "write", False),
+]
+# Where the plugins are off (HMP Perth), nobody gets housing or family at all.
+NO_HOUSING_OR_FAMILY = [
+    ("housing_officer", "local_authority", "partnership", False, "housing", "read", False),
+    ("case_worker", "third_sector", "partnership", True, "family", "read", False),
+]
 PER_PARTNERSHIP = {
     "low-moss": [
+        *FAMILY,
+        *HOUSING,
         ("nhs_nurse", "nhs", "partnership", False, "case_notes", "read", False),
         ("prison_officer", "prison", "partnership", False, "case_notes", "read", False),
     ],
     # HMP Perth's daily group shares case notes across the prison and NHS Tayside.
     "hmp-perth": [
+        *NO_HOUSING_OR_FAMILY,
         ("nhs_nurse", "nhs", "partnership", False, "case_notes", "read", True),
         ("prison_officer", "prison", "partnership", False, "case_notes", "read", True),
     ],
     # Leicester: probation reads justice and risk for the people it supervises.
     "leicester": [
+        *FAMILY,
+        *HOUSING,
         ("case_worker", "probation", "own_organisation", False, "justice", "write", True),
         ("case_worker", "probation", "partnership", False, "risk", "read", False),
         ("case_worker", "probation", "own_organisation", False, "risk", "read", True),
@@ -100,10 +126,26 @@ CASES = [
 ]
 
 
-def policy(tenant: str) -> TenantPolicy:
-    text = template_text(POLICIES, tenant, tenant)
-    parse(text, Vocabulary(domain=tenant, roles=ROLES, categories=frozenset(CORE_CATEGORIES)))
-    return TenantPolicy(POLICIES / "model.conf", tenant, 1, text)
+def vocabulary(slug: str) -> Vocabulary:
+    spec = next(s for s in load_specs(PROJECT_ROOT / "tenants") if s.slug == slug)
+    categories = tenant_categories(get_plugin_manager(), spec.plugins)
+    return Vocabulary(domain=slug, roles=ROLES, categories=frozenset(categories))
+
+
+def policy(slug: str) -> TenantPolicy:
+    spec = next(s for s in load_specs(PROJECT_ROOT / "tenants") if s.slug == slug)
+    tenant = Tenant(slug=slug, nation=spec.nation, name=spec.name, config=spec.config())
+    text = seed_text(POLICIES, get_plugin_manager(), tenant)
+    parse(text, vocabulary(slug))
+    return TenantPolicy(POLICIES / "model.conf", slug, 1, text)
+
+
+def test_a_partnership_without_the_plugins_has_no_housing_or_family_category():
+    assert {"housing", "family"} <= vocabulary("low-moss").categories
+    assert not {"housing", "family"} & vocabulary("hmp-perth").categories
+    bad = "p, r:housing_officer, hmp-perth, housing, read, partnership, no_consent\n"
+    with pytest.raises(ProtocolError, match="unknown category 'housing'"):
+        parse(bad, vocabulary("hmp-perth"))
 
 
 @pytest.mark.parametrize(
@@ -130,8 +172,8 @@ def test_explanations_name_what_is_missing():
 
     allowed = explain(nurse.get("health", "read"), "health", "read", stranger)
     assert allowed.allowed and allowed.rule == "k:nhs, health, read, partnership, no_consent"
-    no_rule = explain(worker.get("health", "write"), "health", "write", assigned)
-    assert "no write access to health" in no_rule.reason
+    no_rule = explain(worker.get("justice", "write"), "justice", "write", assigned)
+    assert "no write access to justice" in no_rule.reason
     too_far = explain(worker.get("health", "read"), "health", "read", stranger)
     assert "only for people they are key worker for" in too_far.reason
     no_consent = explain(worker.get("health", "read"), "health", "read", assigned)
