@@ -31,7 +31,7 @@ $(ASSETS): $(NODE_STAMP) $(STAMP) core/web/assets.py
 $(CHROMIUM):
 	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
 
-install: $(STAMP) $(ASSETS) $(CHROMIUM)
+install: $(STAMP) $(ASSETS)
 
 run: install
 	$(BIN)/throughcare db upgrade
@@ -39,7 +39,8 @@ run: install
 	$(BIN)/throughcare demo load
 	$(BIN)/throughcare serve
 
-test: install
+# Only the tests need a browser: `make run` never installs one.
+test: install $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest

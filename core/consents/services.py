@@ -19,6 +19,7 @@ from core.consents.models import Consent
 from core.consents.schemas import ConsentCreate, ConsentOut, ConsentWithdraw
 from core.db.base import utcnow
 from core.errors import Conflict, RuleViolation, not_found
+from core.events import publish
 from core.pagination import Page, keyset, page_of
 from core.tenancy.models import Organisation
 from core.vocabulary import RECORD_CATEGORIES
@@ -276,6 +277,13 @@ class ConsentService:
             consent.id,
             person_id=consent.person_id,
             detail={"category": consent.category, "reason": reason},
+        )
+        await publish(
+            self.session,
+            self.actor,
+            "consent_withdrawn",
+            person_id=consent.person_id,
+            data={"consent_id": str(consent.id), "category": consent.category},
         )
         await self.session.commit()
         return consent

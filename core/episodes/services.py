@@ -29,6 +29,7 @@ from core.episodes.schemas import (
     PhaseMove,
 )
 from core.errors import Conflict, RuleViolation, not_found
+from core.events import publish
 from core.pagination import Page, keyset, page_of
 from core.tenancy.models import Organisation
 from core.vocabulary import RECORD_CATEGORIES
@@ -367,6 +368,14 @@ class EpisodeService:
         await self.access.require(CATEGORY, "write", episode.person_id)
         reason = data.reason.strip() if data.reason else None
         move_phase(self.session, self.actor, episode, data.to, reason)
+        if data.to == Phase.CLOSED:
+            await publish(
+                self.session,
+                self.actor,
+                "episode_closed",
+                person_id=episode.person_id,
+                data={"episode_id": str(episode.id)},
+            )
         history = await phase_history(self.session, self.actor.tenant_id, episode.id)
         await self.session.commit()
         return episode_out(episode, history)

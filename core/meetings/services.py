@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.accounts.models import Membership
 from core.audit.services import record
 from core.authz.access import Access
+from core.authz.relations import link_organisation
 from core.db.base import utcnow
 from core.errors import Conflict, RuleViolation, not_found
 from core.interventions.services import get_organisation_row
@@ -165,7 +166,7 @@ class MeetingService:
             descending=True,
             convert=[date.fromisoformat, uuid.UUID],
         )
-        rows = list((await self.session.execute(stmt)).tuples().all())
+        rows = list((await self.session.execute(stmt)).all())
         rows, next_cursor = page_of(rows, limit, lambda r: [r[0].held_on.isoformat(), str(r[0].id)])
         record(
             self.session,
@@ -323,6 +324,16 @@ class MeetingService:
         )
         self.session.add(item)
         await self.session.flush()
+        # Raising a person at the daily meeting is working with them: the raising
+        # organisation reads back what it recorded.
+        await link_organisation(
+            self.session,
+            self.actor.tenant_id,
+            person.id,
+            self.actor.organisation_id,
+            "meeting_item",
+        )
+        self.access.forget(person.id)
         record(
             self.session,
             self.actor,

@@ -32,6 +32,7 @@ from core.episodes.services import (
     parse_time,
 )
 from core.errors import Conflict, RuleViolation, not_found
+from core.events import publish
 from core.pagination import Page, keyset, page_of
 from core.persons.models import Person
 from core.referrals.models import Referral, ReferralDecision, ReferralSource
@@ -258,6 +259,13 @@ class ReferralService:
             referral.id,
             person_id=person.id,
             detail={"source": referral.source, "episode_id": str(episode.id)},
+        )
+        await publish(
+            self.session,
+            self.actor,
+            "referral_created",
+            person_id=person.id,
+            data={"referral_id": str(referral.id), "source": str(referral.source)},
         )
         await self.session.commit()
         return referral
