@@ -39,6 +39,7 @@ ESSENTIAL_PLUGINS: tuple[str, ...] = (
     "core.meetings.controllers",
     "core.reports.controllers",
     "core.web.pages",
+    "core.web.protocol",
 )
 
 # Built-in partner services: {name a tenant file uses: module}. Switchable per tenant.

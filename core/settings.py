@@ -45,6 +45,9 @@ class SecuritySettings(msgspec.Struct, frozen=True):
     token_days: int = 30
     login_max_failures: int = 5
     login_lockout_seconds: int = 60
+    # Sign-in attempts per minute from one address, before 429 (the account lock-out
+    # above is per account).
+    login_attempts_per_minute: int = 20
     max_body_bytes: int = 1_048_576
 
 
@@ -198,6 +201,7 @@ def load_settings() -> Settings:
             token_days=_int("THROUGHCARE_TOKEN_DAYS", 30),
             login_max_failures=_int("THROUGHCARE_LOGIN_MAX_FAILURES", 5),
             login_lockout_seconds=_int("THROUGHCARE_LOGIN_LOCKOUT_SECONDS", 60),
+            login_attempts_per_minute=_int("THROUGHCARE_LOGIN_ATTEMPTS_PER_MINUTE", 20, minimum=1),
             max_body_bytes=_int("THROUGHCARE_MAX_BODY_BYTES", 1_048_576, minimum=1024),
         ),
         server=ServerSettings(

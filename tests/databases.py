@@ -8,7 +8,9 @@ import asyncio
 import os
 import secrets
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 from sqlalchemy.engine import make_url
@@ -26,6 +28,17 @@ def _dsn(url: str, database: str) -> str:
     return u.render_as_string(hide_password=False)
 
 
+def _run(coro_fn: Any) -> None:
+    """asyncio.run, on a thread of its own when a loop already runs here (async tests)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(coro_fn())
+        return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(lambda: asyncio.run(coro_fn())).result()
+
+
 async def _pg(admin_url: str, *statements: str) -> None:
     conn = await asyncpg.connect(_dsn(admin_url, make_url(admin_url).database or "test"))
     try:
@@ -37,12 +50,12 @@ async def _pg(admin_url: str, *statements: str) -> None:
 
 def check_postgres(admin_url: str) -> None:
     """Under CI a missing PostgreSQL fails the run; it is never skipped."""
-    asyncio.run(_pg(admin_url, "SELECT 1"))
+    _run(lambda: _pg(admin_url, "SELECT 1"))
 
 
 def make_pg_template(admin_url: str) -> None:
-    asyncio.run(
-        _pg(
+    _run(
+        lambda: _pg(
             admin_url,
             f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)",
             f"CREATE DATABASE {TEMPLATE}",
@@ -53,12 +66,12 @@ def make_pg_template(admin_url: str) -> None:
 
 def clone_pg(admin_url: str) -> tuple[str, str]:
     name = f"throughcare_t_{secrets.token_hex(6)}"
-    asyncio.run(_pg(admin_url, f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}"))
+    _run(lambda: _pg(admin_url, f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}"))
     return name, make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
 
 def drop_pg(admin_url: str, name: str) -> None:
-    asyncio.run(_pg(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    _run(lambda: _pg(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
 def make_sqlite_template(directory: Path) -> Path:

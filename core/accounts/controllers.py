@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
-from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.middleware.rate_limit import RateLimitConfig, RateLimitMiddleware
 from litestar.params import JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,8 +26,19 @@ from core.audit.services import record
 from core.authz.actor import CurrentUser
 from core.hookspecs import hookimpl
 
+
 # Per client address, in front of the per-account back-off: slows guessing across accounts.
-login_rate_limit = RateLimitConfig(rate_limit=("minute", 20), store="rate_limit")
+class LoginRateLimitMiddleware(RateLimitMiddleware):
+    """Litestar's rate limit, with the number from the settings of the app it serves."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        self.max_requests = scope["app"].state.settings.security.login_attempts_per_minute
+        await super().__call__(scope, receive, send)
+
+
+login_rate_limit = RateLimitConfig(
+    rate_limit=("minute", 20), store="rate_limit", middleware_class=LoginRateLimitMiddleware
+)
 
 
 class AuthController(Controller):

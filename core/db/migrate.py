@@ -5,7 +5,10 @@ Plugins keep their own migration branches, so upgrades go to ``heads``, not ``he
 
 from __future__ import annotations
 
+import asyncio
 import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from alembic import command
@@ -34,9 +37,21 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
+def _outside_any_loop(fn: Callable[[], None]) -> None:
+    """Alembic's env runs its own event loop: from inside a running one (a test, an app
+    hook), do the work on a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        fn()
+        return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(fn).result()
+
+
 def upgrade(url: str | None = None, revision: str = "heads") -> None:
-    command.upgrade(alembic_config(url), revision)
+    _outside_any_loop(lambda: command.upgrade(alembic_config(url), revision))
 
 
 def downgrade(url: str | None = None, revision: str = "base") -> None:
-    command.downgrade(alembic_config(url), revision)
+    _outside_any_loop(lambda: command.downgrade(alembic_config(url), revision))

@@ -31,3 +31,17 @@ async def test_bearer_requests_work_while_the_session_store_is_down(settings, pa
         )
         assert response.status_code == 200, response.text
         assert "set-cookie" not in response.headers
+
+
+async def test_the_sign_in_rate_limit_comes_from_the_settings(settings, password_hash):
+    await seed_world(settings, password_hash)
+    strict = msgspec.structs.replace(
+        settings,
+        security=msgspec.structs.replace(settings.security, login_attempts_per_minute=3),
+    )
+    async with AsyncTestClient(app=create_app(strict)) as client:
+        body = {"username": "nobody", "password": "wrong"}
+        statuses = [
+            (await client.post("/api/v1/auth/login", json=body)).status_code for _ in range(4)
+        ]
+    assert statuses == [401, 401, 401, 429]
