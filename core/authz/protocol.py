@@ -122,6 +122,19 @@ def policy_lines(text: str) -> list[str]:
     return lines
 
 
+def plugin_lines(path: Path, tenant_slug: str) -> list[str]:
+    """A plugin's protocol lines from its CSV file, ``{tenant}`` replaced by the slug.
+
+    The file keeps ``#`` comments that say why each line is there; they are dropped here.
+    """
+    text = path.read_text(encoding="utf-8")
+    return [
+        line.strip().replace("{tenant}", tenant_slug)
+        for line in text.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+
+
 def diff(old: str, new: str, old_label: str, new_label: str) -> list[str]:
     """A unified diff of the policy lines (sorted, so reordering is no change)."""
     return list(

@@ -7,6 +7,7 @@ import uuid
 from datetime import date
 from typing import Any, Literal
 
+import msgspec
 from litestar import Controller, MediaType, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
@@ -25,6 +26,27 @@ from core.reports.services import ReportService, run_out
 
 CSV = "text/csv; charset=utf-8"
 SVG = "image/svg+xml"
+
+
+class Period(msgspec.Struct, frozen=True):
+    """The query every report takes: a period, optionally one partner, exact figures."""
+
+    start: date | None
+    end: date | None
+    organisation_id: uuid.UUID | None
+    exact: bool
+
+    def kwargs(self) -> dict[str, Any]:
+        return msgspec.structs.asdict(self)
+
+
+async def provide_period(
+    start: FromQuery[date | None] = None,
+    end: FromQuery[date | None] = None,
+    organisation_id: FromQuery[uuid.UUID | None] = None,
+    exact: FromQuery[bool] = False,
+) -> Period:
+    return Period(start=start, end=end, organisation_id=organisation_id, exact=exact)
 
 
 async def provide_report_service(
@@ -47,20 +69,18 @@ def _download(body: str, media_type: str, filename: str) -> Response[str]:
 class ReportController(Controller):
     path = "/api/v1/t/{tenant:str}/reports"
     tags = ["reports"]
-    dependencies = {"service": Provide(provide_report_service)}
+    dependencies = {
+        "service": Provide(provide_report_service),
+        "period": Provide(provide_period),
+    }
 
     @get("/kpis", summary="Service specification KPIs for a period (and optionally a partner)")
     async def kpis(
         self,
         service: NamedDependency[ReportService],
-        start: FromQuery[date | None] = None,
-        end: FromQuery[date | None] = None,
-        organisation_id: FromQuery[uuid.UUID | None] = None,
-        exact: FromQuery[bool] = False,
+        period: NamedDependency[Period],
     ) -> ReportSection:
-        return await service.section(
-            "kpis", start=start, end=end, organisation_id=organisation_id, exact=exact
-        )
+        return await service.section("kpis", **period.kwargs())
 
     @get(
         "/snapshot", summary="Partnership snapshot: referrals, decisions, caseload, self-referrals"
@@ -68,93 +88,58 @@ class ReportController(Controller):
     async def snapshot(
         self,
         service: NamedDependency[ReportService],
-        start: FromQuery[date | None] = None,
-        end: FromQuery[date | None] = None,
-        organisation_id: FromQuery[uuid.UUID | None] = None,
-        exact: FromQuery[bool] = False,
+        period: NamedDependency[Period],
     ) -> ReportSection:
-        return await service.section(
-            "snapshot", start=start, end=end, organisation_id=organisation_id, exact=exact
-        )
+        return await service.section("snapshot", **period.kwargs())
 
     @get("/outcomes", summary="Distance travelled on the seven outcome domains")
     async def outcomes(
         self,
         service: NamedDependency[ReportService],
-        start: FromQuery[date | None] = None,
-        end: FromQuery[date | None] = None,
-        organisation_id: FromQuery[uuid.UUID | None] = None,
-        exact: FromQuery[bool] = False,
+        period: NamedDependency[Period],
     ) -> ReportSection:
-        return await service.section(
-            "outcomes", start=start, end=end, organisation_id=organisation_id, exact=exact
-        )
+        return await service.section("outcomes", **period.kwargs())
 
     @get("/outcomes.svg", summary="The outcomes chart (SVG)", media_type=SVG)
     async def outcomes_svg(
         self,
         service: NamedDependency[ReportService],
-        start: FromQuery[date | None] = None,
-        end: FromQuery[date | None] = None,
-        organisation_id: FromQuery[uuid.UUID | None] = None,
-        exact: FromQuery[bool] = False,
+        period: NamedDependency[Period],
     ) -> Response[str]:
-        section = await service.section(
-            "outcomes", start=start, end=end, organisation_id=organisation_id, exact=exact
-        )
+        section = await service.section("outcomes", **period.kwargs())
         return Response(outcomes_chart(section), media_type=SVG)
 
     @get("/waiting-times", summary="Referral to comprehensive assessment: median, 5 days, 3 weeks")
     async def waiting_times(
         self,
         service: NamedDependency[ReportService],
-        start: FromQuery[date | None] = None,
-        end: FromQuery[date | None] = None,
-        organisation_id: FromQuery[uuid.UUID | None] = None,
-        exact: FromQuery[bool] = False,
+        period: NamedDependency[Period],
     ) -> ReportSection:
-        return await service.section(
-            "waiting_times", start=start, end=end, organisation_id=organisation_id, exact=exact
-        )
+        return await service.section("waiting_times", **period.kwargs())
 
     @get("/metrics", summary="Figures contributed by the partnership's enabled plugins")
     async def metrics(
         self,
         service: NamedDependency[ReportService],
-        start: FromQuery[date | None] = None,
-        end: FromQuery[date | None] = None,
-        organisation_id: FromQuery[uuid.UUID | None] = None,
-        exact: FromQuery[bool] = False,
+        period: NamedDependency[Period],
     ) -> MetricsSection:
-        return await service.metrics(
-            start=start, end=end, organisation_id=organisation_id, exact=exact
-        )
+        return await service.metrics(**period.kwargs())
 
     @get("/report", summary="Every section and plugin figure, for a period")
     async def report(
         self,
         service: NamedDependency[ReportService],
-        start: FromQuery[date | None] = None,
-        end: FromQuery[date | None] = None,
-        organisation_id: FromQuery[uuid.UUID | None] = None,
-        exact: FromQuery[bool] = False,
+        period: NamedDependency[Period],
     ) -> FullReport:
-        return await service.full(
-            start=start, end=end, organisation_id=organisation_id, exact=exact
-        )
+        return await service.full(**period.kwargs())
 
     @get("/report.csv", summary="The whole report as CSV", media_type=CSV)
     async def report_as_csv(
         self,
         service: NamedDependency[ReportService],
-        start: FromQuery[date | None] = None,
-        end: FromQuery[date | None] = None,
-        organisation_id: FromQuery[uuid.UUID | None] = None,
-        exact: FromQuery[bool] = False,
+        period: NamedDependency[Period],
     ) -> Response[str]:
-        report = await service.full(
-            start=start, end=end, organisation_id=organisation_id, exact=exact
-        )
+        report = await service.full(**period.kwargs())
         name = f"report-{report.period.start}-{report.period.end}.csv"
         return _download(report_csv(report), CSV, name)
 
@@ -162,14 +147,9 @@ class ReportController(Controller):
     async def report_as_html(
         self,
         service: NamedDependency[ReportService],
-        start: FromQuery[date | None] = None,
-        end: FromQuery[date | None] = None,
-        organisation_id: FromQuery[uuid.UUID | None] = None,
-        exact: FromQuery[bool] = False,
+        period: NamedDependency[Period],
     ) -> Response[str]:
-        report = await service.full(
-            start=start, end=end, organisation_id=organisation_id, exact=exact
-        )
+        report = await service.full(**period.kwargs())
         return Response(report_html(report), media_type=MediaType.HTML)
 
     @post(
@@ -208,18 +188,16 @@ def section_csv_handler(key: str, slug: str) -> Any:
         media_type=CSV,
         tags=["reports"],
         name=f"reports-{slug}-csv",
-        dependencies={"service": Provide(provide_report_service)},
+        dependencies={
+            "service": Provide(provide_report_service),
+            "period": Provide(provide_period),
+        },
     )
     async def handler(
         service: NamedDependency[ReportService],
-        start: FromQuery[date | None] = None,
-        end: FromQuery[date | None] = None,
-        organisation_id: FromQuery[uuid.UUID | None] = None,
-        exact: FromQuery[bool] = False,
+        period: NamedDependency[Period],
     ) -> Response[str]:
-        section = await service.section(
-            key, start=start, end=end, organisation_id=organisation_id, exact=exact
-        )
+        section = await service.section(key, **period.kwargs())
         name = f"{slug}-{section.period.start}-{section.period.end}.csv"
         return _download(sections_csv([section]), CSV, name)
 

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from core.authz.protocol import plugin_lines
 from core.hookspecs import hookimpl
 from core.hooktypes import DemoContext, NavItem, PersonPanel, ReportMetric
 from plugins.family_support.controllers import FamilySupportController
@@ -68,13 +69,8 @@ def register_person_panels() -> list[PersonPanel]:
 
 @hookimpl
 def register_protocol_lines(tenant_slug: str) -> list[str]:
-    # protocol.csv says why each line is there; {tenant} is the partnership's slug.
-    text = (HERE / "protocol.csv").read_text(encoding="utf-8")
-    return [
-        line.strip().replace("{tenant}", tenant_slug)
-        for line in text.splitlines()
-        if line.strip() and not line.lstrip().startswith("#")
-    ]
+    # protocol.csv says why each line is there.
+    return plugin_lines(HERE / "protocol.csv", tenant_slug)
 
 
 @hookimpl

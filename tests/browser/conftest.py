@@ -180,7 +180,7 @@ def chromium_path() -> Path:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server(tmp_path_factory: pytest.TempPathFactory, password_hash: str) -> Iterator[Seeded]:
     var_dir = tmp_path_factory.mktemp("browser-server")
     db_url = f"sqlite+aiosqlite:///{var_dir / 'throughcare.db'}"
@@ -246,7 +246,9 @@ def server(tmp_path_factory: pytest.TempPathFactory, password_hash: str) -> Iter
             process.kill()
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an event loop running in this
+# thread while it is open, and every async test after the browser tests needs it gone.
+@pytest.fixture(scope="package")
 def browser(chromium_path: Path) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 

@@ -230,6 +230,8 @@ async def test_a_member_breaks_glass_and_the_lead_reviews_it(world: Any) -> None
     person = await add_person(world, "Lorna", "Healey", "LM200004")
     await sign_in(world, "lm_sacro")
     url = f"{PAGES}/persons/{person}/break-glass"
+    record = await world.client.get(f"{PAGES}/persons/{person}")
+    assert f'href="{url}">ask for break-glass access' in record.text
     form = await world.client.get(url)
     assert form.status_code == 200
     assert "recorded in the audit log" in form.text
