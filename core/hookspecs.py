@@ -13,7 +13,7 @@ from typing import Any
 import pluggy
 
 from core.hooktypes import (
-    ChecklistItem,
+    ChecklistSource,
     DemoContext,
     DomainEvent,
     JobRequest,
@@ -114,12 +114,16 @@ def register_person_panels() -> list[PersonPanel]:
 
 
 @hookspec
-def release_checklist(person_id: Any, liberation_date: Any) -> list[ChecklistItem]:
-    """Called when a person's release checklist is built (pre-liberation planning).
+def register_release_checklist() -> list[ChecklistSource]:
+    """Called when a person's release checklist is built (pre-liberation planning), for a
+    tenant with the plugin on.
 
-    Return :class:`core.hooktypes.ChecklistItem` lines for this person; core shows only
-    the lines whose category the viewer may read. Must not write. All answers are
-    concatenated.
+    Return :class:`core.hooktypes.ChecklistSource` items: each names the sharing category
+    its lines belong to and an ``answer(session, person)`` coroutine returning
+    :class:`core.hooktypes.ChecklistItem` lines for that person. A source whose category
+    the viewer may not read is never asked; the checklist names it as withheld. A source
+    that raises is shown as unavailable and the rest of the checklist still answers. It
+    must not write. All answers are concatenated.
     """
 
 

@@ -101,6 +101,18 @@ class ChecklistItem(msgspec.Struct, frozen=True, kw_only=True):
     due: date | None = None
 
 
+class ChecklistSource(msgspec.Struct, frozen=True, kw_only=True):
+    """Where some of a person's release-checklist lines come from.
+
+    ``answer`` is ``async (session, person) -> list[ChecklistItem]``, ``person`` being
+    the core ``Person`` row; it is called only for viewers who may read ``category``.
+    """
+
+    name: str
+    category: str
+    answer: Callable[..., Awaitable[list[ChecklistItem]]]
+
+
 class ReportMetric(msgspec.Struct, frozen=True, kw_only=True):
     """A figure a plugin adds to the partnership's reports.
 

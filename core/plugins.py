@@ -29,6 +29,7 @@ ESSENTIAL_PLUGINS: tuple[str, ...] = (
     "core.accounts.controllers",
     "core.tenancy.controllers",
     "core.persons.controllers",
+    "core.persons.checklist",
     "core.referrals.controllers",
     "core.episodes.controllers",
     "core.consents.controllers",
@@ -40,6 +41,7 @@ ESSENTIAL_PLUGINS: tuple[str, ...] = (
     "core.reports.controllers",
     "core.web.pages",
     "core.web.protocol",
+    "core.web.reports",
 )
 
 # Built-in partner services: {name a tenant file uses: module}. Switchable per tenant.

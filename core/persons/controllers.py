@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from litestar import Controller, get, patch, post
+from litestar import Controller, Request, get, patch, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.authz.access import Access
 from core.hookspecs import hookimpl
 from core.pagination import DEFAULT_LIMIT, Page
+from core.persons.checklist import ReleaseChecklist, release_checklist
 from core.persons.models import Location, Person
 from core.persons.schemas import PersonCreate, PersonOut, PersonSummary, PersonUpdate
 from core.persons.services import PersonService
@@ -81,6 +82,20 @@ class PersonController(Controller):
     ) -> PersonOut:
         person, readable = await service.get(person_id)
         return person_out(person, readable, service.access.categories)
+
+    @get(
+        "/{person_id:uuid}/release-checklist",
+        summary="What is in place for liberation, from core and the partnership's plugins",
+    )
+    async def get_release_checklist(
+        self,
+        service: NamedDependency[PersonService],
+        person_id: FromPath[uuid.UUID],
+        request: Request[Any, Any, Any],
+    ) -> ReleaseChecklist:
+        return await release_checklist(
+            service.session, service.access, request.app.state.plugin_manager, person_id
+        )
 
     @patch("/{person_id:uuid}", summary="Change a person's details, e.g. the liberation date")
     async def update_person(

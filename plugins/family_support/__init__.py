@@ -12,7 +12,8 @@ from typing import Any
 
 from core.authz.protocol import plugin_lines
 from core.hookspecs import hookimpl
-from core.hooktypes import DemoContext, NavItem, PersonPanel, ReportMetric
+from core.hooktypes import ChecklistSource, DemoContext, NavItem, PersonPanel, ReportMetric
+from plugins.family_support.checklist import CHECKLIST
 from plugins.family_support.controllers import FamilySupportController
 from plugins.family_support.demo import load_demo
 from plugins.family_support.metrics import METRICS
@@ -81,3 +82,8 @@ def register_report_metrics() -> list[ReportMetric]:
 @hookimpl
 def register_demo_loaders() -> list[Callable[[DemoContext], Awaitable[None]]]:
     return [load_demo]
+
+
+@hookimpl
+def register_release_checklist() -> list[ChecklistSource]:
+    return [CHECKLIST]

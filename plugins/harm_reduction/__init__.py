@@ -15,7 +15,8 @@ from typing import Any
 
 from core.authz.protocol import plugin_lines
 from core.hookspecs import hookimpl
-from core.hooktypes import DemoContext, NavItem, PersonPanel, ReportMetric
+from core.hooktypes import ChecklistSource, DemoContext, NavItem, PersonPanel, ReportMetric
+from plugins.harm_reduction.checklist import CHECKLIST
 from plugins.harm_reduction.controllers import HarmReductionController
 from plugins.harm_reduction.demo import load_demo
 from plugins.harm_reduction.metrics import METRICS
@@ -89,3 +90,8 @@ def register_report_metrics() -> list[ReportMetric]:
 @hookimpl
 def register_demo_loaders() -> list[Callable[[DemoContext], Awaitable[None]]]:
     return [load_demo]
+
+
+@hookimpl
+def register_release_checklist() -> list[ChecklistSource]:
+    return [CHECKLIST]

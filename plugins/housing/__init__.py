@@ -16,6 +16,7 @@ from typing import Any
 from core.authz.protocol import plugin_lines
 from core.hookspecs import hookimpl
 from core.hooktypes import (
+    ChecklistSource,
     DemoContext,
     DomainEvent,
     JobRequest,
@@ -23,6 +24,7 @@ from core.hooktypes import (
     PersonPanel,
     ReportMetric,
 )
+from plugins.housing.checklist import CHECKLIST
 from plugins.housing.controllers import HousingController
 from plugins.housing.demo import load_housing_demo
 from plugins.housing.jobs import ensure_housing_record
@@ -137,3 +139,8 @@ def register_protocol_lines(tenant_slug: str) -> list[str]:
 @hookimpl
 def register_demo_loaders() -> list[Callable[[DemoContext], Awaitable[None]]]:
     return [load_housing_demo]
+
+
+@hookimpl
+def register_release_checklist() -> list[ChecklistSource]:
+    return [CHECKLIST]

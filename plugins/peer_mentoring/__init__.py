@@ -15,7 +15,16 @@ from typing import Any
 
 from core.authz.protocol import plugin_lines
 from core.hookspecs import hookimpl
-from core.hooktypes import DemoContext, DomainEvent, JobRequest, NavItem, PersonPanel, ReportMetric
+from core.hooktypes import (
+    ChecklistSource,
+    DemoContext,
+    DomainEvent,
+    JobRequest,
+    NavItem,
+    PersonPanel,
+    ReportMetric,
+)
+from plugins.peer_mentoring.checklist import CHECKLIST
 from plugins.peer_mentoring.controllers import PeerMentoringController
 from plugins.peer_mentoring.demo import load_demo
 from plugins.peer_mentoring.jobs import peer_mentoring_gate_appointment
@@ -108,3 +117,8 @@ def register_report_metrics() -> list[ReportMetric]:
 @hookimpl
 def register_demo_loaders() -> list[Callable[[DemoContext], Awaitable[None]]]:
     return [load_demo]
+
+
+@hookimpl
+def register_release_checklist() -> list[ChecklistSource]:
+    return [CHECKLIST]

@@ -1,0 +1,120 @@
+"""A person's release checklist: what must be in place before liberation, from core and
+from every plugin the partnership has switched on, each line only if its category is
+shared with the viewer (Low Moss: housing before liberation; Leicester: the recovery plan
+handed to the community provider; the specification: naloxone on release)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import date
+from typing import Any
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.audit.services import record
+from core.authz.access import Access
+from core.hookspecs import hookimpl
+from core.hooktypes import ChecklistItem, ChecklistSource
+from core.persons.models import Person
+from core.plans.models import PlanStatus, RecoveryPlan
+from core.plugins import collect, tenant_hook
+
+log = logging.getLogger("throughcare.checklist")
+
+
+class ReleaseChecklist(msgspec.Struct):
+    person_id: uuid.UUID
+    liberation_date: date | None  # null when custody is not shared with the viewer
+    items: list[ChecklistItem]
+    done: int
+    # Categories whose lines are not shared with the viewer, and sources that failed.
+    withheld: list[str]
+    unavailable: list[str]
+
+
+async def liberation_date_line(session: AsyncSession, person: Person) -> list[ChecklistItem]:
+    return [
+        ChecklistItem(
+            key="liberation_date",
+            label="Liberation date known",
+            done=person.liberation_date is not None,
+            category="custody",
+            due=person.liberation_date,
+        )
+    ]
+
+
+async def plan_handover_line(session: AsyncSession, person: Person) -> list[ChecklistItem]:
+    plan = await session.scalar(
+        select(RecoveryPlan)
+        .where(
+            RecoveryPlan.tenant_id == person.tenant_id,
+            RecoveryPlan.person_id == person.id,
+            RecoveryPlan.status != PlanStatus.CLOSED,
+        )
+        .order_by(RecoveryPlan.created_at.desc())
+        .limit(1)
+    )
+    named = plan is not None and plan.handover_organisation_id is not None
+    return [
+        ChecklistItem(
+            key="plan_handover",
+            label="Recovery plan to be handed to a community provider (with consent)",
+            done=named,
+            category="substance_use",
+            detail=None if plan else "No recovery plan yet",
+            due=person.liberation_date,
+        )
+    ]
+
+
+@hookimpl
+def register_release_checklist() -> list[ChecklistSource]:
+    return [
+        ChecklistSource(name="liberation", category="custody", answer=liberation_date_line),
+        ChecklistSource(name="recovery_plan", category="substance_use", answer=plan_handover_line),
+    ]
+
+
+async def release_checklist(
+    session: AsyncSession, access: Access, pm: Any, person_id: uuid.UUID
+) -> ReleaseChecklist:
+    person = await access.visible_person(person_id)
+    readable = await access.readable_categories(person_id)
+    hook = tenant_hook(pm, "register_release_checklist", access.actor.enabled_plugins)
+    sources: list[ChecklistSource] = [s for answer in collect(hook) for s in answer]
+    items: list[ChecklistItem] = []
+    withheld: set[str] = set()
+    unavailable: list[str] = []
+    for source in sources:
+        if source.category not in readable:
+            withheld.add(source.category)
+            continue
+        try:
+            lines = await source.answer(session, person)
+        except Exception:
+            log.exception("release checklist source %r failed", source.name)
+            unavailable.append(source.name)
+            continue
+        # A source may only speak for its own category.
+        items.extend(line for line in lines if line.category == source.category)
+    record(
+        session,
+        access.actor,
+        "read",
+        "release_checklist",
+        person_id=person_id,
+        detail={"categories": sorted({i.category for i in items})},
+    )
+    await session.commit()
+    return ReleaseChecklist(
+        person_id=person_id,
+        liberation_date=person.liberation_date if "custody" in readable else None,
+        items=items,
+        done=sum(item.done for item in items),
+        withheld=sorted(withheld),
+        unavailable=unavailable,
+    )
