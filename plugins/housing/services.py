@@ -357,7 +357,7 @@ class HousingService:
             limit,
             convert=[date.fromisoformat, uuid.UUID],
         )
-        rows = list((await self.session.execute(stmt)).tuples().all())
+        rows = list((await self.session.execute(stmt)).all())
         rows, next_cursor = page_of(
             rows, limit, lambda r: [r[1].liberation_date.isoformat(), str(r[1].id)]
         )

@@ -22,6 +22,7 @@ PAGES = [
     ("liberation-form", "/t/low-moss/persons/{Drummond}/liberation", "lm_worker"),
     ("meeting", "/t/low-moss/meeting", "lm_officer"),
     ("my-tasks", "/t/low-moss/tasks", "lm_worker"),
+    ("reports-analyst", "/t/low-moss/reports", "lm_analyst"),
     ("not-found", "/t/low-moss/no-such-page", "lm_worker"),
 ]
 
