@@ -129,17 +129,20 @@ async def rebuild(session: AsyncSession, tenant_id: uuid.UUID) -> None:
             .from_select(["tenant_id", "organisation_id", "person_id", "reason", "since"], chosen)
             .on_conflict_do_nothing()
         )
-    E = Episode  # a short name keeps the query readable
     keyworkers = (
         select(
-            E.tenant_id,
-            E.key_worker_id,
-            E.person_id,
+            Episode.tenant_id,
+            Episode.key_worker_id,
+            Episode.person_id,
             literal("key_worker").label("reason"),
-            func.min(E.opened_at).label("since"),
+            func.min(Episode.opened_at).label("since"),
         )
-        .where(E.tenant_id == tenant_id, E.key_worker_id.is_not(None), E.closed_at.is_(None))
-        .group_by(E.tenant_id, E.key_worker_id, E.person_id)
+        .where(
+            Episode.tenant_id == tenant_id,
+            Episode.key_worker_id.is_not(None),
+            Episode.closed_at.is_(None),
+        )
+        .group_by(Episode.tenant_id, Episode.key_worker_id, Episode.person_id)
     )
     await session.execute(
         dialect.insert(PersonAssignment)
