@@ -50,6 +50,21 @@ def check_limit(limit: int) -> int:
     return limit
 
 
+def cursor_key(cursor: str | None, length: int, convert: list[Any] | None = None) -> Any:
+    """The sort key a cursor holds, each part converted; None on the first page."""
+    if not cursor:
+        return None
+    key = decode_cursor(cursor, length)
+    if convert:
+        try:
+            key = [fn(value) if fn else value for fn, value in zip(convert, key, strict=True)]
+        except (TypeError, ValueError):
+            raise ValidationException(
+                detail="Invalid cursor", extra=[{"key": "cursor", "message": "not a cursor"}]
+            ) from None
+    return key
+
+
 def keyset(
     stmt: Select[Any],
     columns: list[ColumnElement[Any]],
@@ -61,15 +76,8 @@ def keyset(
 ) -> Select[Any]:
     """Order by ``columns`` and start after the cursor's key. Fetches limit + 1 rows."""
     check_limit(limit)
-    if cursor:
-        key = decode_cursor(cursor, len(columns))
-        if convert:
-            try:
-                key = [fn(value) if fn else value for fn, value in zip(convert, key, strict=True)]
-            except (TypeError, ValueError):
-                raise ValidationException(
-                    detail="Invalid cursor", extra=[{"key": "cursor", "message": "not a cursor"}]
-                ) from None
+    key = cursor_key(cursor, len(columns), convert)
+    if key is not None:
         row = tuple_(*columns)
         stmt = stmt.where(row < tuple_(*key) if descending else row > tuple_(*key))
     order = [c.desc() for c in columns] if descending else list(columns)

@@ -3,7 +3,8 @@
 Every endpoint, page, export and job that touches case data asks an :class:`Access`:
 
 - a list puts :meth:`Access.person_filter` (or :meth:`Access.rows_filter` for rows that
-  carry their own category) in its WHERE clause: no ``enforce()`` per row, ever;
+  carry their own category) in its WHERE clause: no ``enforce()`` per row, ever; the
+  unfiltered caseload reads the same grants from the user's side (:meth:`Access.caseload`);
 - a single record returns only :meth:`Access.readable_categories`, naming the rest as
   restricted;
 - a write calls :meth:`Access.require`, which asks Casbin once.
@@ -37,7 +38,13 @@ from core.authz.enforcer import (
     subjects_of,
 )
 from core.authz.models import BreakGlassGrant
-from core.authz.sql import Viewer, person_predicate, row_predicate
+from core.authz.sql import (
+    CaseloadPage,
+    Viewer,
+    caseload_page,
+    person_predicate,
+    row_predicate,
+)
 from core.consents.models import Consent
 from core.errors import not_found
 from core.persons.models import Person
@@ -139,7 +146,12 @@ class Access:
         self.subjects = subjects_of(actor.roles, actor.organisation_kind)
         self.grants: Grants = policy.grants_for(actor.user_id, self.subjects)
         self.viewer = Viewer(
-            actor.tenant_id, actor.user_id, actor.organisation_id, actor.organisation_kind, self.now
+            actor.tenant_id,
+            actor.user_id,
+            actor.organisation_id,
+            actor.organisation_kind,
+            self.now,
+            actor.break_glass,
         )
         self._relations: dict[uuid.UUID, Relation] = {}
 
@@ -157,6 +169,18 @@ class Access:
             self._own_tenant(column),
             person_predicate(self.viewer, self.grants, category, action, column),
         )
+
+    def caseload(
+        self, category: str, after: tuple[str, uuid.UUID] | None, limit: int
+    ) -> CaseloadPage | None:
+        """The next ``limit`` people of a scoped caseload: the filter, read the other way.
+
+        The same grants as :meth:`person_filter`, but as the viewer's own index ranges
+        (their organisation's people, their assignments, consents to them) in name order,
+        so a page costs the same whatever share of the partnership the viewer sees. None
+        for a partnership-wide viewer, whose caseload is the persons table.
+        """
+        return caseload_page(self.viewer, self.grants, category, after, limit)
 
     def rows_filter(
         self, category: Any, person_id: Any, action: str = "read"

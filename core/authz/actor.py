@@ -13,10 +13,12 @@ import msgspec
 from litestar import Request
 from litestar.di import NamedDependency
 from litestar.params import FromPath
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts.models import Membership
+from core.authz.models import BreakGlassGrant
+from core.db.base import utcnow
 from core.errors import not_found
 from core.tenancy.models import Organisation, Tenant
 
@@ -45,15 +47,27 @@ class Actor(msgspec.Struct, frozen=True):
     enabled_plugins: tuple[str, ...]
     # The tenant's live protocol version, read with the membership on every request.
     policy_version: int = 0
+    # Whether the user holds a break-glass grant in force here, read with the membership:
+    # when not, lists leave the break-glass probe out. True unless read, to fail open to
+    # the probe (which still decides), never to skip it.
+    break_glass: bool = True
 
     def has_role(self, *roles: str) -> bool:
         return any(role in self.roles for role in roles)
 
 
 async def resolve_actor(session: AsyncSession, user: CurrentUser, tenant_slug: str) -> Actor | None:
+    glass = exists(
+        select(BreakGlassGrant.id).where(
+            BreakGlassGrant.tenant_id == Tenant.id,
+            BreakGlassGrant.user_id == user.id,
+            BreakGlassGrant.expires_at > utcnow(),
+            BreakGlassGrant.ended_at.is_(None),
+        )
+    )
     row = (
         await session.execute(
-            select(Tenant, Membership, Organisation)
+            select(Tenant, Membership, Organisation, glass)
             .join(Membership, Membership.tenant_id == Tenant.id)
             .join(
                 Organisation,
@@ -70,7 +84,7 @@ async def resolve_actor(session: AsyncSession, user: CurrentUser, tenant_slug: s
     ).one_or_none()
     if row is None:
         return None
-    tenant, membership, organisation = row
+    tenant, membership, organisation, break_glass = row
     return Actor(
         user_id=user.id,
         username=user.username,
@@ -84,6 +98,7 @@ async def resolve_actor(session: AsyncSession, user: CurrentUser, tenant_slug: s
         roles=tuple(membership.roles),
         enabled_plugins=tuple(tenant.plugins),
         policy_version=tenant.policy_version,
+        break_glass=bool(break_glass),
     )
 
 

@@ -11,6 +11,20 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.db.base import Base, TenantScoped, tenant_fk, utcnow
 
 
+def caseload_key(owner: str) -> tuple[str, ...]:
+    """A viewer's caseload in name order: one index range per organisation, user or kind."""
+    return ("tenant_id", owner, "sort_name", "person_id")
+
+
+def sort_name_copy() -> Mapped[str]:
+    """The person's ``sort_name``, copied by database triggers (migration 0005).
+
+    A scoped caseload page then walks the viewer's own index range in name order instead
+    of every person in the partnership. Never written by the application.
+    """
+    return mapped_column(String(201), server_default="")
+
+
 class ProtocolVersion(Base):
     """One published version of a partnership's protocol; older versions are kept."""
 
@@ -35,6 +49,7 @@ class PersonOrganisation(Base):
         tenant_fk("persons", "person_id", ondelete="CASCADE"),
         tenant_fk("organisations", "organisation_id", ondelete="CASCADE"),
         Index(None, "tenant_id", "person_id"),
+        Index("ix_person_organisations_caseload", *caseload_key("organisation_id")),
     )
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(
@@ -45,6 +60,7 @@ class PersonOrganisation(Base):
     # Why: "episode lead", "intervention", "referral", "allocated".
     reason: Mapped[str] = mapped_column(String(40))
     since: Mapped[datetime] = mapped_column(default=utcnow)
+    sort_name: Mapped[str] = sort_name_copy()
 
 
 class PersonAssignment(Base):
@@ -54,6 +70,7 @@ class PersonAssignment(Base):
     __table_args__ = (
         tenant_fk("persons", "person_id", ondelete="CASCADE"),
         Index(None, "tenant_id", "person_id"),
+        Index("ix_person_assignments_caseload", *caseload_key("user_id")),
     )
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(
@@ -65,6 +82,7 @@ class PersonAssignment(Base):
     person_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     reason: Mapped[str] = mapped_column(String(40))
     since: Mapped[datetime] = mapped_column(default=utcnow)
+    sort_name: Mapped[str] = sort_name_copy()
 
 
 class BreakGlassGrant(TenantScoped, Base):

@@ -7,7 +7,12 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core.authz.models import sort_name_copy
 from core.db.base import Base, TenantScoped, tenant_fk
+
+
+def caseload_key(*owner: str) -> tuple[str, ...]:
+    return ("tenant_id", *owner, "sort_name", "person_id", "withdrawn_at", "given_at", "expires_at")
 
 
 class LawfulBasis(StrEnum):
@@ -24,6 +29,13 @@ class Consent(TenantScoped, Base):
         tenant_fk("persons", "person_id"),
         tenant_fk("organisations", "recipient_organisation_id"),
         Index(None, "tenant_id", "person_id", "category"),
+        # A consent-scoped caseload, in name order: shared with a kind, or with one
+        # partner. Whether the consent is in force is read from the index alone.
+        Index("ix_consents_caseload_kind", *caseload_key("category", "recipient_kind")),
+        Index(
+            "ix_consents_caseload_organisation",
+            *caseload_key("category", "recipient_organisation_id"),
+        ),
     )
 
     person_id: Mapped[uuid.UUID]
@@ -38,3 +50,4 @@ class Consent(TenantScoped, Base):
     withdrawn_at: Mapped[datetime | None]
     recorded_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     withdrawn_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    sort_name: Mapped[str] = sort_name_copy()

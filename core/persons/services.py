@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 import msgspec
-from sqlalchemy import or_, select
+from sqlalchemy import Integer, Select, Subquery, bindparam, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.services import record
@@ -16,7 +17,7 @@ from core.authz.actor import Actor
 from core.authz.relations import link_organisation
 from core.errors import Conflict, RuleViolation, not_found
 from core.events import publish
-from core.pagination import Page, keyset, page_of
+from core.pagination import Page, check_limit, cursor_key, keyset, page_of
 from core.persons.models import Location, Person
 from core.persons.schemas import (
     PersonCreate,
@@ -58,6 +59,82 @@ def summary(person: Person) -> PersonSummary:
     )
 
 
+def caseload_query(
+    access: Access,
+    *,
+    q: str | None,
+    location: Location | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[Select[tuple[Person]], dict[str, Any]]:
+    """The caseload page's statement, and the parameters to run it with.
+
+    The caseload is everyone whose identity the protocol lets this user read. Unfiltered,
+    a scoped user's page is read from their own index ranges (the same grants, from the
+    relation tables' side), by a statement kept from one request to the next. A search
+    or filter applied after those candidates could leave a page short, so then the
+    protocol is a WHERE clause instead.
+    """
+    convert = [None, uuid.UUID]
+    searching = bool(q and q.strip())
+    if not searching and location is None:
+        check_limit(limit)
+        after = cursor_key(cursor, 2, convert)
+        tenant_id = access.actor.tenant_id
+        page = access.caseload("identity", after, limit + 1)
+        if page is None:  # the protocol lets this user see everyone in the partnership
+            return caseload_statement(None, tenant_id, after is not None), page_params(
+                after, limit + 1
+            )
+        return caseload_statement(page.rows, tenant_id, after is not None), page.params
+    stmt = select(Person).where(
+        Person.tenant_id == access.actor.tenant_id, access.person_filter("identity")
+    )
+    if q and searching:
+        term = like_escape(q.strip().lower())
+        stmt = stmt.where(
+            or_(
+                Person.sort_name.like(f"%{term}%", escape="\\"),
+                Person.prison_number.like(f"{like_escape(q.strip().upper())}%", escape="\\"),
+            )
+        )
+    if location is not None:
+        stmt = stmt.where(Person.location == location)
+    return keyset(stmt, [Person.sort_name, Person.id], cursor, limit, convert=convert), {}
+
+
+def page_params(after: tuple[str, uuid.UUID] | None, limit: int) -> dict[str, Any]:
+    """The parameters of :func:`caseload_statement` for one page."""
+    params: dict[str, Any] = {"caseload_limit": limit}
+    if after is not None:
+        params["caseload_after_sort_name"], params["caseload_after_person_id"] = after
+    return params
+
+
+@lru_cache(maxsize=4096)
+def caseload_statement(
+    candidates: Subquery | None, tenant_id: uuid.UUID, has_after: bool
+) -> Select[tuple[Person]]:
+    """A page of the unfiltered caseload, in name order: one statement, kept.
+
+    ``candidates`` are a scoped viewer's next people, from their own index ranges (see
+    ``Access.caseload``); None for a viewer who sees the whole partnership. Kept from one
+    request to the next, like the candidates' own statement, because building and keying
+    SQL costs more than running it for a page: the cursor and page size are parameters.
+    """
+    stmt = select(Person).where(Person.tenant_id == tenant_id)
+    if candidates is not None:
+        stmt = stmt.join(candidates, Person.id == candidates.c.person_id)
+    if has_after:
+        after = tuple_(
+            bindparam("caseload_after_sort_name", type_=Person.sort_name.type),
+            bindparam("caseload_after_person_id", type_=Person.id.type),
+        )
+        stmt = stmt.where(tuple_(Person.sort_name, Person.id) > after)
+    limit = bindparam("caseload_limit", type_=Integer)
+    return stmt.order_by(Person.sort_name, Person.id).limit(limit)
+
+
 class PersonService:
     def __init__(self, session: AsyncSession, access: Access) -> None:
         self.session = session
@@ -72,23 +149,10 @@ class PersonService:
         limit: int,
         cursor: str | None,
     ) -> Page[PersonSummary]:
-        stmt = select(Person).where(
-            Person.tenant_id == self.actor.tenant_id,
-            # The caseload is everyone whose identity the protocol lets this user read.
-            self.access.person_filter("identity"),
+        stmt, params = caseload_query(
+            self.access, q=q, location=location, cursor=cursor, limit=limit
         )
-        if q and q.strip():
-            term = like_escape(q.strip().lower())
-            stmt = stmt.where(
-                or_(
-                    Person.sort_name.like(f"%{term}%", escape="\\"),
-                    Person.prison_number.like(f"{like_escape(q.strip().upper())}%", escape="\\"),
-                )
-            )
-        if location is not None:
-            stmt = stmt.where(Person.location == location)
-        stmt = keyset(stmt, [Person.sort_name, Person.id], cursor, limit, convert=[None, uuid.UUID])
-        rows = list((await self.session.scalars(stmt)).all())
+        rows = list((await self.session.scalars(stmt, params)).all())
         rows, next_cursor = page_of(rows, limit, lambda p: [p.sort_name, str(p.id)])
         record(
             self.session,
