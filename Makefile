@@ -40,10 +40,13 @@ run: install
 	$(BIN)/throughcare serve
 
 # Only the tests need a browser: `make run` never installs one.
+# The suite runs on one xdist worker per core (each its own databases and Redis db);
+# `make test TEST_WORKERS=0` runs it in one process.
+TEST_WORKERS ?= auto
 test: install $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 lint: install
 	$(BIN)/ruff check --fix .

@@ -1,8 +1,9 @@
-"""The `throughcare` command: serve, worker, db, tenants, demo, users."""
+"""The `throughcare` command: serve, worker, db, tenants, demo, users, audit."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import date
@@ -62,7 +63,9 @@ def serve(host: str | None, port: int | None) -> None:
         host=host or settings.server.host,
         port=port or settings.server.port,
         log_level=settings.server.log_level.lower(),
-        proxy_headers=True,
+        # X-Forwarded-* are applied in the app, from THROUGHCARE_TRUSTED_PROXIES only.
+        proxy_headers=False,
+        server_header=False,  # no "server: uvicorn" advertising the stack
     )
 
 
@@ -254,6 +257,51 @@ def bench_sharing(
             report("PostgreSQL", persons, asyncio.run(one(url)), click.echo)
 
 
+@bench.command("faults")
+@click.option("--postgres", default=None, help="A PostgreSQL server URL for a scratch database.")
+@click.option("--writes", default=500, show_default=True, help="Concurrent intervention writes.")
+@click.option("--clients", default=6, show_default=True, help="API and page clients each.")
+@click.option("--outage-seconds", "outage_s", default=5.0, show_default=True)
+def bench_faults(postgres: str | None, writes: int, clients: int, outage_s: float) -> None:
+    """The portal under faults on real processes: its own Redis killed under load, and
+    concurrent writes over two web processes (PostgreSQL only); prints the figures."""
+    import tempfile
+    from pathlib import Path
+
+    import msgspec
+
+    from core.bench.faults import concurrent_writes, redis_outage, table
+    from core.db.migrate import upgrade
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request drowns the table
+
+    def on(url: str) -> Any:
+        settings = _settings()
+        return msgspec.structs.replace(settings, db=msgspec.structs.replace(settings.db, url=url))
+
+    async def both(url: str, var: Path) -> list[tuple[str, str]]:
+        settings = on(url)
+        outage = await redis_outage(settings, var / "outage", clients=clients, outage_s=outage_s)
+        written = await concurrent_writes(settings, var / "writes", writes=writes)
+        return outage.rows() + written.rows()
+
+    with tempfile.TemporaryDirectory() as scratch:
+        var = Path(scratch)
+        if postgres:
+            from core.bench.postgres import scratch_database
+
+            with scratch_database(postgres) as url:
+                upgrade(url)
+                rows = asyncio.run(both(url, var))
+        else:
+            url = f"sqlite+aiosqlite:///{var / 'bench.db'}"
+            upgrade(url)
+            outage = redis_outage(on(url), var / "outage", clients=clients, outage_s=outage_s)
+            rows = asyncio.run(outage).rows()
+            rows.append(("concurrent writes", "not run: needs --postgres"))
+    click.echo(table(rows))
+
+
 @main.group()
 def users() -> None:
     """User accounts."""
@@ -318,6 +366,108 @@ def users_reset_password(username: str, password: str) -> None:
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     console.print(f"[green]Password reset for {username.lower()}; tokens revoked.[/green]")
+
+
+@main.group()
+def audit() -> None:
+    """Check and keep the tamper-evident audit trail."""
+
+
+# Partnership slugs by tenant id, for the audit commands' output.
+_AUDIT_LABELS: dict[Any, str] = {}
+
+
+def _audit_chains(tenant: str | None, then: Callable[[Any, list[Any]], Awaitable[T]]) -> T:
+    from sqlalchemy import select
+
+    from core.audit.jobs import chains
+    from core.tenancy.models import Tenant
+
+    async def go(factory: Any) -> T:
+        async with factory() as session:
+            try:
+                tenant_ids = await chains(session, tenant)
+            except LookupError as exc:
+                raise click.ClickException(str(exc)) from None
+            labels = await session.execute(select(Tenant.id, Tenant.slug))
+            _AUDIT_LABELS.update({tid: slug for tid, slug in labels.tuples().all()})
+        return await then(factory, tenant_ids)
+
+    return _run(go)
+
+
+def _print_reports(reports: list[Any]) -> bool:
+    """One line per chain; True when every chain verified."""
+    for r in reports:
+        label = "platform" if r.tenant_id is None else _AUDIT_LABELS.get(r.tenant_id, r.chain)
+        if r.ok:
+            extra = f", {r.unchained_rows} written before chaining" if r.unchained_rows else ""
+            since = f" from cut at seq {r.start_seq}" if r.start_seq else ""
+            click.echo(f"chain {label}: ok, {r.rows_checked} rows{since}{extra}")
+        else:
+            b = r.first_break
+            # Plain echo, not rich: a break's line must never wrap or be read as markup.
+            click.echo(
+                f"chain {label}: BROKEN at seq {b.seq}"
+                f"{f' (row {b.id})' if b.id else ''}: {b.problem}: {b.message}"
+            )
+    return all(r.ok for r in reports)
+
+
+@audit.command("verify")
+@click.option("--tenant", help="Partnership slug; default every chain and the platform's.")
+def audit_verify(tenant: str | None) -> None:
+    """Recompute every chain's hashes; name the first broken row; exit 1 on a break."""
+    from core.audit.jobs import verify_all
+
+    settings = _settings()
+    reports = _audit_chains(tenant, lambda f, ids: verify_all(f, settings, ids))
+    if not _print_reports(reports):
+        sys.exit(1)
+
+
+@audit.command("checkpoint")
+@click.option("--tenant", help="Partnership slug; default every chain and the platform's.")
+def audit_checkpoint(tenant: str | None) -> None:
+    """Verify, then write each verified chain's head, signed, to the checkpoint directory."""
+    from core.audit.chain import checkpoint_dir
+    from core.audit.jobs import checkpoint_reports, verify_all
+
+    settings = _settings()
+    reports = _audit_chains(tenant, lambda f, ids: verify_all(f, settings, ids))
+    ok = _print_reports(reports)
+    written = checkpoint_reports(settings, reports)
+    click.echo(f"{len(written)} checkpoint(s) written to {checkpoint_dir(settings)}")
+    if not ok:
+        sys.exit(1)
+
+
+@audit.command("prune")
+@click.option(
+    "--days", type=click.IntRange(min=1), help="Overrides THROUGHCARE_AUDIT_RETENTION_DAYS."
+)
+@click.option("--tenant", help="Partnership slug; default every chain and the platform's.")
+def audit_prune(days: int | None, tenant: str | None) -> None:
+    """Delete audit events older than the retention period from chains that verify,
+    leaving a signed checkpoint at each cut."""
+    from core.audit.jobs import prune_all, verify_all
+
+    settings = _settings()
+    days = days or settings.audit.retention_days
+    if days is None:
+        raise click.ClickException("no retention period: set THROUGHCARE_AUDIT_RETENTION_DAYS")
+
+    async def go(factory: Any, ids: list[Any]) -> tuple[list[Any], list[Any]]:
+        reports = await verify_all(factory, settings, ids)
+        verified = [r.tenant_id for r in reports if r.ok]
+        return reports, await prune_all(factory, settings, verified, days)
+
+    reports, results = _audit_chains(tenant, go)
+    ok = _print_reports(reports)
+    for result in results:
+        click.echo(f"chain {result.chain}: {result.deleted} rows pruned, cut at {result.cut_seq}")
+    if not ok:
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -172,3 +172,20 @@ def register_models() -> list[Any]:
     classes, declared on ``core.db.base.Base``, so that core's model/migration comparison
     sees them. All answers are concatenated.
     """
+
+
+@hookspec
+def subject_access_sections() -> list[Any]:
+    """Called when the partnership lead makes a person's subject-access export, for a
+    tenant with the plugin on.
+
+    Return :class:`core.persons.subject_access.SubjectAccessSource` items, one per kind
+    of record the plugin holds about a person: a name, the sharing category, and a loader
+    ``async (session, tenant_id, person_id) -> list[dict]`` of JSON-able rows.
+    ``core.persons.subject_access.model_source(Model, category)`` makes one for a model
+    with a ``person_id`` (or hanging from one that has). The export holds everything,
+    whatever the lead's own read grants (the controller's duty under UK GDPR), so the
+    loader must return every row about the person and must not write. A loader that
+    raises fails the export rather than leave the plugin's part out. All answers are
+    concatenated.
+    """

@@ -23,10 +23,12 @@ ESSENTIAL_PLUGINS: tuple[str, ...] = (
     "core.vocabulary",
     "core.authz.controllers",
     "core.jobs.housekeeping",
+    "core.audit.jobs",
     "core.jobs.reminders",
     "core.notifications.controllers",
     "core.notifications.email",
     "core.accounts.controllers",
+    "core.accounts.second_factor_api",
     "core.tenancy.controllers",
     "core.persons.controllers",
     "core.persons.checklist",
@@ -42,6 +44,7 @@ ESSENTIAL_PLUGINS: tuple[str, ...] = (
     "core.web.pages",
     "core.web.protocol",
     "core.web.reports",
+    "core.web.second_factor_pages",
 )
 
 # Built-in partner services: {name a tenant file uses: module}. Switchable per tenant.

@@ -11,20 +11,22 @@ from litestar import Litestar, get
 from litestar.config.app import AppConfig
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import ServiceUnavailableException
+from litestar.exceptions import HTTPException, ServiceUnavailableException
 from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.plugins import InitPluginProtocol
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.plugins import InitPluginProtocol, ReceiveRoutePlugin
+from litestar.routes import BaseRoute
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 from litestar.stores.file import FileStore
 from litestar.stores.memory import MemoryStore
-from litestar.stores.redis import RedisStore
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts.middleware import AuthenticationMiddleware
 from core.accounts.sessions import SessionConfig
+from core.audit.chain import register_settings as register_audit_key
 from core.authz.access import provide_access
 from core.authz.actor import provide_actor
 from core.authz.enforcer import PolicyStore
@@ -32,7 +34,11 @@ from core.authz.watcher import watcher_lifespan
 from core.db.engine import make_engine, make_session_factory
 from core.db.session import provide_db_session
 from core.errors import internal_error_handler
+from core.input_guard import InputGuardMiddleware
+from core.openapi import api_error_handler, document_errors, out_of_range_handler
+from core.redis_safety import redis_stores, unavailable_handler, unavailable_page
 from core.request_id import RequestIdMiddleware
+from core.security_headers import add_security_headers, proxy_headers_middleware
 from core.settings import Settings
 from core.vocabulary import intervention_kinds, sharing_categories
 
@@ -48,7 +54,7 @@ async def health(db_session: NamedDependency[AsyncSession]) -> dict[str, str]:
     return {"status": "ok"}
 
 
-class ThroughcarePlugin(InitPluginProtocol):
+class ThroughcarePlugin(InitPluginProtocol, ReceiveRoutePlugin):
     def __init__(self, settings: Settings, pm: pluggy.PluginManager) -> None:
         self.settings = settings
         self.pm = pm
@@ -56,6 +62,8 @@ class ThroughcarePlugin(InitPluginProtocol):
     @asynccontextmanager
     async def lifespan(self, app: Litestar) -> AsyncGenerator[None, None]:
         engine = make_engine(self.settings.db)
+        # This app's settings, not the environment's, key the audit chain it writes.
+        register_audit_key(self.settings)
         app.state.engine = engine
         app.state.session_factory = make_session_factory(engine)
         try:
@@ -64,13 +72,13 @@ class ThroughcarePlugin(InitPluginProtocol):
             # Per-app engine, disposed here: test apps built per test leak no connections.
             await engine.dispose()
 
+    def receive_route(self, route: BaseRoute) -> None:
+        document_errors(route)  # every operation documents the shared error answers
+
     def _stores(self) -> dict[str, Any]:
         if self.settings.redis.url:
-            redis = RedisStore.with_client(url=self.settings.redis.url)
-            return {
-                "sessions": redis.with_namespace("sessions"),
-                "rate_limit": redis.with_namespace("rate_limit"),
-            }
+            # Guarded: a Redis outage is a plain 503 for pages, never a 500 (core/redis_safety.py).
+            return redis_stores(self.settings.redis.url)
         sessions_dir = self.settings.paths.var_dir / "sessions"
         sessions_dir.mkdir(parents=True, exist_ok=True)
         return {"sessions": FileStore(sessions_dir), "rate_limit": MemoryStore()}
@@ -86,7 +94,7 @@ class ThroughcarePlugin(InitPluginProtocol):
             httponly=True,
             key="throughcare_session",
         )
-        routes: list[Any] = [health]
+        routes: list[Any] = [health, unavailable_page]
         for answer in self.pm.hook.register_routes():
             routes.extend(answer)
 
@@ -111,12 +119,19 @@ class ThroughcarePlugin(InitPluginProtocol):
                 "access": Provide(provide_access),
             }
         )
+        app_config.before_send.append(add_security_headers)
         app_config.middleware[:0] = [
+            *proxy_headers_middleware(self.settings.server.trusted_proxies),
             RequestIdMiddleware(),
+            InputGuardMiddleware(security.max_body_bytes),
             sessions.middleware,
             DefineMiddleware(AuthenticationMiddleware, exclude=PUBLIC_PATHS),
         ]
         app_config.exception_handlers[HTTP_500_INTERNAL_SERVER_ERROR] = internal_error_handler
+        app_config.exception_handlers[HTTP_503_SERVICE_UNAVAILABLE] = unavailable_handler
+        app_config.exception_handlers.setdefault(HTTPException, api_error_handler)
+        for overflow in (OverflowError, DBAPIError):
+            app_config.exception_handlers.setdefault(overflow, out_of_range_handler)
         app_config.openapi_config = OpenAPIConfig(
             title="Throughcare API", version="1", path="/schema"
         )

@@ -58,6 +58,9 @@ class ServerSettings(msgspec.Struct, frozen=True):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Demo only: the reminder clock (core.clock) starts on this day and runs on from it.
     demo_today: date | None = None
+    # Peers whose X-Forwarded-For / -Proto are believed (addresses or "*"); none by default,
+    # so a client cannot pick the address the sign-in rate limit counts against.
+    trusted_proxies: tuple[str, ...] = ()
 
 
 class PathSettings(msgspec.Struct, frozen=True):
@@ -78,6 +81,16 @@ class SmtpSettings(msgspec.Struct, frozen=True):
     public_url: str = "http://127.0.0.1:8000"
 
 
+class AuditSettings(msgspec.Struct, frozen=True):
+    # None: derived from the secret key (core.audit.chain.audit_key), so the embedded
+    # default needs nothing; production should set a key of its own.
+    key: str | None = None
+    # None: $THROUGHCARE_VAR_DIR/audit-checkpoints.
+    checkpoint_dir: Path | None = None
+    # None keeps every audit event for ever.
+    retention_days: int | None = None
+
+
 class Settings(msgspec.Struct, frozen=True):
     db: DatabaseSettings
     redis: RedisSettings
@@ -85,6 +98,7 @@ class Settings(msgspec.Struct, frozen=True):
     server: ServerSettings
     paths: PathSettings
     smtp: SmtpSettings = msgspec.field(default_factory=SmtpSettings)
+    audit: AuditSettings = msgspec.field(default_factory=AuditSettings)
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -171,6 +185,19 @@ def _smtp() -> SmtpSettings:
     )
 
 
+def _audit() -> AuditSettings:
+    key = _env("THROUGHCARE_AUDIT_KEY")
+    if key is not None and len(key) < 32:
+        raise SettingsError("THROUGHCARE_AUDIT_KEY must be at least 32 characters long")
+    directory = _env("THROUGHCARE_AUDIT_CHECKPOINT_DIR")
+    days = _env("THROUGHCARE_AUDIT_RETENTION_DAYS")
+    return AuditSettings(
+        key=key,
+        checkpoint_dir=Path(directory).resolve() if directory else None,
+        retention_days=_int("THROUGHCARE_AUDIT_RETENTION_DAYS", 1) if days else None,
+    )
+
+
 def load_settings() -> Settings:
     """Build settings from the environment; raises SettingsError naming the variable."""
     var_dir = Path(_env("THROUGHCARE_VAR_DIR", str(PROJECT_ROOT / "var")) or "var").resolve()
@@ -212,9 +239,15 @@ def load_settings() -> Settings:
                 "THROUGHCARE_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")
             ),
             demo_today=_demo_today(environment),
+            trusted_proxies=tuple(
+                p.strip()
+                for p in (_env("THROUGHCARE_TRUSTED_PROXIES") or "").split(",")
+                if p.strip()
+            ),
         ),
         paths=PathSettings(var_dir=var_dir, tenants_dir=tenants_dir, policies_dir=policies_dir),
         smtp=_smtp(),
+        audit=_audit(),
     )
 
 

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from litestar.testing import AsyncTestClient
@@ -192,6 +193,22 @@ async def world(settings: Settings, password_hash: str) -> AsyncIterator[World]:
         yield World(client=test_client, settings=settings, **seeded)
 
 
+def worker_redis_url(url: str) -> str:
+    """Each xdist worker its own Redis database, counting down from the one given, so a
+    test that flushes its database never empties another worker's queue."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return url
+    from redis.connection import parse_url
+
+    base = int(parse_url(url).get("db", 0))
+    db = base - int(worker[2:])
+    if db < 0:
+        pytest.fail(f"too many xdist workers for Redis databases 0..{base}")
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{db}"))
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     """The real Redis. Under CI its absence fails the run; on a desk it skips."""
@@ -202,6 +219,7 @@ def redis_url() -> str:
         pytest.skip("THROUGHCARE_TEST_REDIS_URL not set")
     import redis
 
+    url = worker_redis_url(url)
     client = redis.Redis.from_url(url)
     try:
         client.ping()
@@ -215,6 +233,16 @@ def redis_url() -> str:
 def pytest_configure(config: pytest.Config) -> None:
     if os.environ.get("CI") and not databases.PG_URL:
         raise pytest.UsageError("THROUGHCARE_TEST_DATABASE_URL must be set under CI")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's worker reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The browser tests share one server and one Chromium per package: under
+    # `--dist loadgroup` they all run on one worker instead of starting one per worker.
+    browser = Path(__file__).parent / "browser"
+    for item in items:
+        if browser in Path(item.path).parents:
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 def pytest_report_header() -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -15,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts.models import User
 from core.accounts.schemas import LoginRequest, LoginResponse, Message, UserOut
+from core.accounts.second_factor import PASSED, at_login
 from core.accounts.services import (
     AccountLocked,
     authenticate,
@@ -22,6 +22,7 @@ from core.accounts.services import (
     revoke_token,
     user_out,
 )
+from core.accounts.sessions import start_session
 from core.audit.services import record
 from core.authz.actor import CurrentUser
 from core.hookspecs import hookimpl
@@ -62,6 +63,7 @@ class AuthController(Controller):
         security = state.settings.security
         try:
             user = await authenticate(db_session, data.username, data.password, security)
+            passed = user is not None and await at_login(db_session, user, data.otp, security)
         except AccountLocked as locked:
             return Response(
                 Message("Too many failed sign-in attempts. Try again later."),
@@ -71,9 +73,12 @@ class AuthController(Controller):
         if user is None:
             raise NotAuthorizedException("Invalid username or password")
         issued = await issue_token(db_session, user, security)
+        issued.row.second_factor = passed
         record(db_session, None, "login", "user", user.id, user_id=user.id)
         await db_session.commit()
-        request.set_session({"uid": str(user.id), "iat": time.time()})
+        start_session(
+            request, user.id, token_id=issued.row.id, **({PASSED: True} if passed else {})
+        )
         return Response(
             LoginResponse(
                 token=issued.token,

@@ -10,6 +10,8 @@ import msgspec
 class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
     username: Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+    # The authenticator's code (or a recovery code), for an account with a second factor.
+    otp: Annotated[str, msgspec.Meta(min_length=1, max_length=32)] | None = None
 
 
 class MembershipOut(msgspec.Struct):

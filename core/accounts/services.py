@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.accounts.models import ApiToken, Membership, User
+from core.accounts.models import ApiToken, Membership, User, UserSecondFactor
 from core.accounts.passwords import hash_password, needs_rehash, password_problem, verify_password
 from core.accounts.schemas import MembershipOut, UserOut
 from core.audit.services import record
@@ -49,20 +49,33 @@ async def authenticate(
     ok = verify_password(user.password_hash if user else None, password)
     if user is None or not user.is_active or not ok:
         if user is not None:
-            user.failed_logins += 1
-            over = user.failed_logins - security.login_max_failures
-            if over >= 0:
-                seconds = min(security.login_lockout_seconds * 2**over, 3600)
-                user.locked_until = now + timedelta(seconds=seconds)
+            count_failure(user, security)
             record(session, None, "login_failed", "user", user.id, user_id=user.id)
         await session.commit()
         return None
-    user.failed_logins = 0
-    user.locked_until = None
+    # With a second factor the password alone clears nothing: else guessing codes, each
+    # try after the right password, would never reach the lock-out.
+    enrolled = await session.scalar(
+        select(UserSecondFactor.user_id).where(
+            UserSecondFactor.user_id == user.id, UserSecondFactor.enabled_at.is_not(None)
+        )
+    )
+    if enrolled is None:
+        user.failed_logins = 0
+        user.locked_until = None
     user.last_login_at = now
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
+
+
+def count_failure(user: User, security: SecuritySettings) -> None:
+    """One failed password or second-factor code; past the limit each doubles the lock-out."""
+    user.failed_logins += 1
+    over = user.failed_logins - security.login_max_failures
+    if over >= 0:
+        seconds = min(security.login_lockout_seconds * 2**over, 3600)
+        user.locked_until = utcnow() + timedelta(seconds=seconds)
 
 
 async def issue_token(

@@ -13,7 +13,6 @@ from core.assessments.schemas import RISK_FIELDS, AssessmentCreate, AssessmentOu
 from core.audit.services import record
 from core.authz.access import Access
 from core.authz.actor import Actor
-from core.authz.relations import link_organisation
 from core.consents.services import CLOCK_SKEW, parse_time
 from core.db.base import utcnow
 from core.episodes.models import Episode
@@ -188,10 +187,6 @@ class AssessmentService:
         )
         self.session.add(assessment)
         await self.session.flush()
-        # The assessing partner works with the person from now on: own_organisation scope.
-        await link_organisation(
-            self.session, self.actor.tenant_id, person.id, self.actor.organisation_id, "assessment"
-        )
         self.access.forget(person.id)
         record(
             self.session,

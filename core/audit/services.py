@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+# Imported for its flush listener: every event added here joins its hash chain.
+from core.audit import chain as _chain  # noqa: F401
 from core.audit.models import AuditEvent
 from core.request_id import current_request_id
 

@@ -16,7 +16,8 @@ from litestar.params import FromPath
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.accounts.models import Membership
+from core.accounts import second_factor
+from core.accounts.models import ApiToken, Membership
 from core.authz.models import BreakGlassGrant
 from core.db.base import utcnow
 from core.errors import not_found
@@ -51,6 +52,8 @@ class Actor(msgspec.Struct, frozen=True):
     # when not, lists leave the break-glass probe out. True unless read, to fail open to
     # the probe (which still decides), never to skip it.
     break_glass: bool = True
+    # The tenant file's second_factor setting (None: decided by the environment).
+    second_factor_policy: str | None = None
 
     def has_role(self, *roles: str) -> bool:
         return any(role in self.roles for role in roles)
@@ -99,7 +102,19 @@ async def resolve_actor(session: AsyncSession, user: CurrentUser, tenant_slug: s
         enabled_plugins=tuple(tenant.plugins),
         policy_version=tenant.policy_version,
         break_glass=bool(break_glass),
+        second_factor_policy=tenant.config.get("second_factor"),
     )
+
+
+async def second_factor_passed(request: Request[Any, Any, Any], session: AsyncSession) -> bool:
+    """A bearer token carries it from its issue; a session from its sign-in."""
+    if request.auth == "token":
+        token_id = request.user.token_id
+        return bool(
+            token_id
+            and await session.scalar(select(ApiToken.second_factor).where(ApiToken.id == token_id))
+        )
+    return bool((request.scope.get("session") or {}).get(second_factor.PASSED))
 
 
 async def provide_actor(
@@ -110,4 +125,11 @@ async def provide_actor(
     actor = await resolve_actor(db_session, request.user, tenant)
     if actor is None:
         raise not_found("Partnership")
+    environment = request.app.state.settings.server.environment
+    if second_factor.is_required(
+        actor.second_factor_policy, environment
+    ) and not await second_factor_passed(request, db_session):
+        raise second_factor.SecondFactorRequired(
+            await second_factor.is_enrolled(db_session, request.user.id)
+        )
     return actor

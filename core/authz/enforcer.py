@@ -21,7 +21,7 @@ import msgspec
 from casbin.persist.adapters import StringAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.authz.protocol import SCOPES, live_version, policy_lines
+from core.authz.protocol import KIND_RESTRICTED_ROLES, SCOPES, live_version, policy_lines
 
 SCOPE_RANK = {scope: rank for rank, scope in enumerate(SCOPES)}
 
@@ -68,7 +68,16 @@ def user_subject(user_id: uuid.UUID) -> str:
 
 
 def subjects_of(roles: tuple[str, ...], organisation_kind: str) -> frozenset[str]:
-    return frozenset({*(f"r:{r}" for r in roles), f"k:{organisation_kind}"})
+    """The Casbin subjects a member acts as: their roles, and their organisation's kind.
+
+    A line for an organisation kind is meant for the organisation's practitioners: it
+    reaches a member only through a role the protocol does not restrict, so an analyst
+    (or a platform admin) employed by an NHS board never reads case data as ``k:nhs``.
+    """
+    subjects = {f"r:{r}" for r in roles}
+    if any(role not in KIND_RESTRICTED_ROLES for role in roles):
+        subjects.add(f"k:{organisation_kind}")
+    return frozenset(subjects)
 
 
 class TenantPolicy:

@@ -57,10 +57,14 @@ class PersonOrganisation(Base):
     )
     organisation_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     person_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    # Why: "episode lead", "intervention", "referral", "allocated".
+    # On what basis: "episode_lead", "referral_accepted", "registered", "plan_handover".
     reason: Mapped[str] = mapped_column(String(40))
     since: Mapped[datetime] = mapped_column(default=utcnow)
     sort_name: Mapped[str] = sort_name_copy()
+    # The decision that made the relation: who (no key, so it outlives the account) and
+    # why in their words. Null only for relations derived from bulk-loaded data.
+    decided_by: Mapped[uuid.UUID | None]
+    decision_note: Mapped[str | None] = mapped_column(Text)
 
 
 class PersonAssignment(Base):
@@ -83,6 +87,10 @@ class PersonAssignment(Base):
     reason: Mapped[str] = mapped_column(String(40))
     since: Mapped[datetime] = mapped_column(default=utcnow)
     sort_name: Mapped[str] = sort_name_copy()
+    # The decision that made the relation: who (no key, so it outlives the account) and
+    # why in their words. Null only for relations derived from bulk-loaded data.
+    decided_by: Mapped[uuid.UUID | None]
+    decision_note: Mapped[str | None] = mapped_column(Text)
 
 
 class BreakGlassGrant(TenantScoped, Base):

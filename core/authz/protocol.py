@@ -26,6 +26,15 @@ SCOPES = ("assigned", "own_organisation", "partnership")
 CONSENT = ("consent", "no_consent")
 # Permissions about the partnership rather than about a person.
 TENANT_CATEGORIES = ("protocol", "reports")
+# Decisions about a person rather than parts of their record: ``allocation, write`` lets a
+# member make the relations the scopes follow (an episode's lead organisation, a key
+# worker, a mentor match, an accepted referral, a plan handover); ``self_allocation,
+# write`` is needed on top to allocate oneself. Never granted by writing a record.
+DECISION_CATEGORIES = ("allocation", "self_allocation")
+# Roles that a line for an organisation kind (k:<kind>) never reaches: an analyst sees
+# anonymised reports whatever organisation employs them; a platform admin is no
+# practitioner. Their access comes only from lines that name the role itself.
+KIND_RESTRICTED_ROLES = frozenset({"analyst", "platform_admin"})
 _SUBJECT = re.compile(r"^(r:[a-z_]{2,40}|k:[a-z_]{2,40})$")
 
 
@@ -69,7 +78,7 @@ def parse(text: str, vocabulary: Vocabulary) -> tuple[list[Rule], list[tuple[str
     rules: list[Rule] = []
     links: list[tuple[str, str]] = []
     problems: list[str] = []
-    categories = vocabulary.categories | set(TENANT_CATEGORIES)
+    categories = vocabulary.categories | set(TENANT_CATEGORIES) | set(DECISION_CATEGORIES)
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
@@ -110,6 +119,30 @@ def parse(text: str, vocabulary: Vocabulary) -> tuple[list[Rule], list[tuple[str
     if problems:
         raise ProtocolError(problems)
     return rules, links
+
+
+def kind_warnings(rules: list[Rule], members: list[tuple[str, tuple[str, ...]]]) -> list[str]:
+    """Warn where a k:<kind> line would reach a member holding only restricted roles.
+
+    ``members`` are (organisation kind, roles). Such a line does not reach them (see
+    ``subjects_of``), but a lead who wrote it may believe it does, or may not know the
+    kind's organisations employ an analyst: say so rather than stay silent.
+    """
+    restricted_by_kind: dict[str, set[str]] = {}
+    for kind, roles in members:
+        if roles and all(role in KIND_RESTRICTED_ROLES for role in roles):
+            restricted_by_kind.setdefault(kind, set()).update(roles)
+    warnings = []
+    for rule in sorted(set(rules)):
+        kind = rule.subject.removeprefix("k:")
+        if rule.subject.startswith("k:") and kind in restricted_by_kind:
+            roles = ", ".join(sorted(restricted_by_kind[kind]))
+            warnings.append(
+                f"'{rule.subject}, {rule.category}, {rule.action}' does not reach members "
+                f"of {kind} organisations whose only roles are restricted ({roles}): "
+                "name the role if they are meant to have it."
+            )
+    return warnings
 
 
 def policy_lines(text: str) -> list[str]:

@@ -1,17 +1,132 @@
 """Who works with whom: the rows behind the ``own_organisation`` and ``assigned`` scopes.
 
-Services call these when work creates a relation (an episode's lead organisation and key
-worker, an organisation logging an intervention, an allocation). Both are idempotent.
+A relation widens what its holder may read, so it is made only by a decision the protocol
+names, never as a side effect of writing a record: services call :func:`decide_organisation`
+and :func:`decide_assignment` when a referral is accepted, an episode's lead organisation or
+key worker is set, a mentor is matched or a plan handed over. Each checks that the actor is
+entitled to allocate (``allocation, write`` for the person; ``self_allocation, write`` as
+well to allocate oneself), records who decided and why, and audits a ``decide`` event.
+
+:func:`link_organisation` and :func:`assign` are the bare, idempotent writes underneath,
+for data loaded in bulk (the demo, imports); no request path calls them.
 """
 
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.audit.services import record
 from core.authz.models import PersonAssignment, PersonOrganisation
+
+if TYPE_CHECKING:
+    from core.authz.access import Access
+
+ALLOCATION = "allocation"
+SELF_ALLOCATION = "self_allocation"
+
+
+async def require_allocation(
+    access: Access, person_id: uuid.UUID, *, user_id: uuid.UUID | None = None
+) -> None:
+    """403 (audited) unless the actor may allocate for this person; allocating oneself
+    (``user_id`` is the actor) needs the protocol to say so as well."""
+    await access.require(ALLOCATION, "write", person_id)
+    if user_id is not None and user_id == access.actor.user_id:
+        decision = await access.decide(SELF_ALLOCATION, "write", person_id)
+        if not decision.allowed:
+            await access._deny(
+                SELF_ALLOCATION,
+                "write",
+                person_id,
+                "You cannot allocate yourself to a person: someone entitled to allocate "
+                "must make that decision.",
+            )
+
+
+async def decide_organisation(
+    access: Access,
+    person_id: uuid.UUID,
+    organisation_id: uuid.UUID | None,
+    basis: str,
+    note: str | None = None,
+    *,
+    checked: bool = False,
+) -> bool:
+    """The organisation works with the person from now on, by the actor's decision.
+
+    ``checked`` is for a decision whose own permission is the entitlement (registering a
+    new person); otherwise the actor must be entitled to allocate. True when a relation
+    was made (it did not exist).
+    """
+    if organisation_id is None:
+        return False
+    if not checked:
+        await require_allocation(access, person_id)
+    session, actor = access.session, access.actor
+    if await session.get(PersonOrganisation, (actor.tenant_id, organisation_id, person_id)):
+        return False
+    session.add(
+        PersonOrganisation(
+            tenant_id=actor.tenant_id,
+            organisation_id=organisation_id,
+            person_id=person_id,
+            reason=basis,
+            decided_by=actor.user_id,
+            decision_note=note,
+        )
+    )
+    await session.flush()
+    record(
+        session,
+        actor,
+        "decide",
+        "person_organisation",
+        person_id=person_id,
+        detail={"organisation_id": str(organisation_id), "basis": basis, "note": note},
+    )
+    access.forget(person_id)
+    return True
+
+
+async def decide_assignment(
+    access: Access,
+    person_id: uuid.UUID,
+    user_id: uuid.UUID | None,
+    basis: str,
+    note: str | None = None,
+) -> bool:
+    """The user is allocated to the person (key worker, mentor), by the actor's decision."""
+    if user_id is None:
+        return False
+    await require_allocation(access, person_id, user_id=user_id)
+    session, actor = access.session, access.actor
+    if await session.get(PersonAssignment, (actor.tenant_id, user_id, person_id)):
+        return False
+    session.add(
+        PersonAssignment(
+            tenant_id=actor.tenant_id,
+            user_id=user_id,
+            person_id=person_id,
+            reason=basis,
+            decided_by=actor.user_id,
+            decision_note=note,
+        )
+    )
+    await session.flush()
+    record(
+        session,
+        actor,
+        "decide",
+        "person_assignment",
+        person_id=person_id,
+        detail={"user_id": str(user_id), "basis": basis, "note": note},
+    )
+    access.forget(person_id)
+    return True
 
 
 async def link_organisation(
@@ -82,36 +197,35 @@ async def organisations_of(
 
 
 async def rebuild(session: AsyncSession, tenant_id: uuid.UUID) -> None:
-    """Derive who works with whom from a tenant's records, for data loaded in bulk (the
-    demo, imports). Idempotent: existing relations are kept."""
+    """Derive who works with whom from a tenant's decisions, for data loaded in bulk (the
+    demo, imports): episodes' lead organisations, the referring organisations of accepted
+    referrals, and open episodes' key workers. Records written (interventions,
+    assessments, reviews) make no relation, as on the live path. Idempotent: existing
+    relations are kept."""
     from sqlalchemy import func, literal
     from sqlalchemy.dialects import postgresql, sqlite
 
-    from core.assessments.models import Assessment
     from core.episodes.models import Episode
-    from core.interventions.models import Intervention
-    from core.outcomes.models import OutcomeReview
-    from core.referrals.models import Referral
+    from core.referrals.models import Referral, ReferralDecision
 
     sources = [
-        ("episode_lead", Episode.lead_organisation_id, Episode.person_id, Episode.opened_at),
-        ("referral", Referral.referring_organisation_id, Referral.person_id, Referral.received_at),
         (
-            "intervention",
-            Intervention.organisation_id,
-            Intervention.person_id,
-            Intervention.occurred_at,
+            "episode_lead",
+            Episode.lead_organisation_id,
+            Episode.person_id,
+            Episode.opened_at,
+            Episode.lead_organisation_id.is_not(None),
         ),
-        ("assessment", Assessment.organisation_id, Assessment.person_id, Assessment.completed_at),
         (
-            "outcome_review",
-            OutcomeReview.organisation_id,
-            OutcomeReview.person_id,
-            OutcomeReview.created_at,
+            "referral_accepted",
+            Referral.referring_organisation_id,
+            Referral.person_id,
+            Referral.received_at,
+            Referral.decision.is_not(None) & (Referral.decision != ReferralDecision.DECLINED),
         ),
     ]
     dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    for reason, org, person, at in sources:
+    for reason, org, person, at, decided in sources:
         table = org.class_
         chosen = (
             select(
@@ -121,7 +235,7 @@ async def rebuild(session: AsyncSession, tenant_id: uuid.UUID) -> None:
                 literal(reason).label("reason"),
                 func.min(at).label("since"),
             )
-            .where(table.tenant_id == tenant_id, org.is_not(None))
+            .where(table.tenant_id == tenant_id, org.is_not(None), decided)
             .group_by(table.tenant_id, org, person)
         )
         await session.execute(

@@ -68,6 +68,9 @@ class PreviewOut(msgspec.Struct):
     problems: list[str]
     effects: list[EffectLine]
     diff: list[str]
+    # Lines that are valid but do not do what they may seem to (e.g. a k:<kind> line
+    # that does not reach a restricted role's members).
+    warnings: list[str] = []
 
 
 class ExplainOut(msgspec.Struct):

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import msgspec
+from litestar.exceptions import PermissionDeniedException
 from sqlalchemy import and_, func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,10 +21,12 @@ from core.authz.enforcer import Grants, TenantPolicy, subjects_of
 from core.authz.models import BreakGlassGrant, ProtocolVersion
 from core.authz.protocol import (
     ACTIONS,
+    DECISION_CATEGORIES,
     TENANT_CATEGORIES,
     ProtocolError,
     Vocabulary,
     diff,
+    kind_warnings,
     parse,
     store_version,
 )
@@ -159,7 +162,7 @@ class ProtocolService:
         cells.sort(key=lambda c: (c.category, c.subject, c.action, c.scope))
         return MatrixOut(
             version=policy.version,
-            categories=[*self.access.categories, *TENANT_CATEGORIES],
+            categories=[*self.access.categories, *DECISION_CATEGORIES, *TENANT_CATEGORIES],
             subjects=sorted({c.subject for c in cells}),
             cells=cells,
         )
@@ -178,7 +181,12 @@ class ProtocolService:
         problems = self._lockout_problems(draft)
         effects = await self.effects(live, draft)
         lines = diff(live.text, text, f"version {live.version}", "draft")
-        return PreviewOut(valid=not problems, problems=problems, effects=effects, diff=lines)
+        rules, _links = parse(text, self.vocabulary(tenant))
+        members = await active_members(self.session, self.actor.tenant_id)
+        warnings = kind_warnings(rules, [(m.kind, m.roles) for m in members])
+        return PreviewOut(
+            valid=not problems, problems=problems, effects=effects, diff=lines, warnings=warnings
+        )
 
     def _lockout_problems(self, draft: TenantPolicy) -> list[str]:
         grants = draft.grants_for(self.actor.user_id, self.access.subjects)
@@ -487,6 +495,21 @@ class BreakGlassService:
             raise not_found("Break-glass grant")
         if grant.reviewed_at is not None:
             raise Conflict(detail="This break-glass grant has already been reviewed")
+        if grant.user_id == self.actor.user_id:
+            # A review is a second pair of eyes: the one who broke the glass cannot give it.
+            record(
+                self.session,
+                self.actor,
+                "deny",
+                grant.category,
+                grant.id,
+                person_id=grant.person_id,
+                detail={"action": "break_glass_review", "reason": "own grant"},
+            )
+            await self.session.commit()
+            raise PermissionDeniedException(
+                detail="You opened this break-glass grant: another lead must review it."
+            )
         grant.reviewed_at = self.access.now
         grant.reviewed_by = self.actor.user_id
         grant.review_note = note

@@ -19,6 +19,7 @@ from litestar import Litestar
 from redis.asyncio import Redis
 
 from core.authz.enforcer import PolicyStore
+from core.redis_safety import redis_client
 
 CHANNEL = "throughcare:protocol"
 log = logging.getLogger("throughcare.authz")
@@ -28,7 +29,8 @@ async def announce(redis_url: str | None, tenant_id: uuid.UUID, version: int) ->
     if not redis_url:
         return
     try:
-        async with Redis.from_url(redis_url) as redis:
+        # Timeouts: a publish during a Redis outage must not hold up the lead's request.
+        async with redis_client(redis_url) as redis:
             await redis.publish(CHANNEL, f"{tenant_id}:{version}")
     except Exception:  # the version check still covers it
         log.warning("could not announce protocol version %s on Redis", version, exc_info=True)
@@ -46,8 +48,9 @@ async def listen(redis_url: str, store: PolicyStore) -> None:
                     store.invalidate(uuid.UUID(tenant), int(version))
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.warning("protocol watcher lost Redis; retrying", exc_info=True)
+        except Exception as exc:
+            # One line a second while Redis is down, not a traceback each time.
+            log.warning("protocol watcher lost Redis; retrying: %r", exc)
             await asyncio.sleep(1)
 
 

@@ -18,7 +18,12 @@ from core.accounts.models import Membership, User
 from core.audit.services import record
 from core.authz.access import Access
 from core.authz.actor import Actor
-from core.authz.relations import assign, link_organisation, unassign
+from core.authz.relations import (
+    decide_assignment,
+    decide_organisation,
+    require_allocation,
+    unassign,
+)
 from core.db.base import utcnow
 from core.episodes.models import Episode, Phase, PhaseChange
 from core.episodes.schemas import (
@@ -336,19 +341,29 @@ class EpisodeService:
         if lead_organisation_id is not None:
             await get_organisation_row(self.session, self.actor, lead_organisation_id)
         previous_key_worker = episode.key_worker_id
+        tenant_id, person_id = self.actor.tenant_id, episode.person_id
+        # The lead organisation and the key worker are who the scopes follow, so changing
+        # either is an allocation: only someone the protocol entitles may make it, and
+        # making oneself key worker needs the protocol to say so too.
+        key_worker_changed = "key_worker_id" in changes and previous_key_worker != key_worker_id
+        lead_changed = (
+            "lead_organisation_id" in changes
+            and episode.lead_organisation_id != lead_organisation_id
+        )
+        if key_worker_changed or lead_changed:
+            await require_allocation(
+                self.access, person_id, user_id=key_worker_id if key_worker_changed else None
+            )
         for name, value in changes.items():
             setattr(episode, name, value)
-        # The lead organisation and the key worker are who the scopes follow.
-        tenant_id, person_id = self.actor.tenant_id, episode.person_id
-        if "key_worker_id" in changes and previous_key_worker != key_worker_id:
+        if key_worker_changed:
             if previous_key_worker is not None and not await self._still_key_worker(
                 previous_key_worker, episode
             ):
                 await unassign(self.session, tenant_id, person_id, previous_key_worker)
-            await assign(self.session, tenant_id, person_id, key_worker_id, "key_worker")
-        await link_organisation(
-            self.session, tenant_id, person_id, lead_organisation_id, "episode_lead"
-        )
+            await decide_assignment(self.access, person_id, key_worker_id, "key_worker")
+        if lead_changed:
+            await decide_organisation(self.access, person_id, lead_organisation_id, "episode_lead")
         self.access.forget(person_id)
         record(
             self.session,

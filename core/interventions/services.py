@@ -15,7 +15,6 @@ from sqlalchemy.sql.elements import BindParameter
 from core.audit.services import record
 from core.authz.access import Access
 from core.authz.actor import Actor
-from core.authz.relations import link_organisation
 from core.db.base import UTCDateTime, utcnow
 from core.episodes.models import Episode
 from core.errors import RuleViolation, not_found
@@ -209,14 +208,6 @@ class InterventionService:
         )
         self.session.add(row)
         await self.session.flush()
-        # The organisation now works with the person: the own_organisation scope.
-        await link_organisation(
-            self.session,
-            self.actor.tenant_id,
-            person.id,
-            self.actor.organisation_id,
-            "intervention",
-        )
         self.access.forget(person.id)
         record(
             self.session,

@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.accounts.models import Membership
 from core.audit.services import record
 from core.authz.access import Access
-from core.authz.relations import link_organisation
 from core.db.base import utcnow
 from core.errors import Conflict, RuleViolation, not_found
 from core.interventions.services import get_organisation_row
@@ -149,6 +148,7 @@ class MeetingService:
         limit: int,
         cursor: str | None,
     ) -> Page[MeetingSummary]:
+        await self._require_case_reader()
         stmt = select(CaseMeeting, self._escalated_readable().label("readable")).where(
             CaseMeeting.tenant_id == self.actor.tenant_id
         )
@@ -214,6 +214,7 @@ class MeetingService:
         return out
 
     async def create(self, data: MeetingCreate) -> MeetingOut:
+        await self._require_case_reader()
         held_on = data.held_on or date.today()
         if data.kind == MeetingKind.DAILY:
             await self._check_one_daily_meeting(held_on)
@@ -324,16 +325,6 @@ class MeetingService:
         )
         self.session.add(item)
         await self.session.flush()
-        # Raising a person at the daily meeting is working with them: the raising
-        # organisation reads back what it recorded.
-        await link_organisation(
-            self.session,
-            self.actor.tenant_id,
-            person.id,
-            self.actor.organisation_id,
-            "meeting_item",
-        )
-        self.access.forget(person.id)
         record(
             self.session,
             self.actor,
@@ -542,6 +533,7 @@ class MeetingService:
         from when it closed: a referral received that day may show twice, but a meeting
         closed late never hides one. With no previous meeting, the day before counts.
         """
+        await self._require_case_reader()
         on = on or date.today()
         tenant_id = self.actor.tenant_id
         previous = await self.session.scalar(
@@ -671,7 +663,13 @@ class MeetingService:
 
     # -- helpers -------------------------------------------------------------------------------
 
+    async def _require_case_reader(self) -> None:
+        """Meetings are case data: their notes and attendees are for members who may read
+        case notes for someone, never for a role (an analyst) the protocol gives none."""
+        await self.access.require_tenant(CATEGORY, "read")
+
     async def _meeting(self, meeting_id: uuid.UUID, *, for_update: bool = False) -> CaseMeeting:
+        await self._require_case_reader()
         meeting = await self.session.get(
             CaseMeeting, (self.actor.tenant_id, meeting_id), with_for_update=for_update
         )

@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.services import record
 from core.authz.access import Access
-from core.authz.relations import link_organisation
 from core.episodes.models import Episode, Phase
 from core.errors import RuleViolation, not_found
 from core.interventions.services import get_episode_row, get_organisation_row
@@ -206,14 +205,6 @@ class OutcomeReviewService:
         )
         self.session.add(row)
         await self.session.flush()
-        # The reviewing partner works with the person from now on: own_organisation scope.
-        await link_organisation(
-            self.session,
-            self.actor.tenant_id,
-            person.id,
-            self.actor.organisation_id,
-            "outcome_review",
-        )
         self.access.forget(person.id)
         record(self.session, self.actor, "create", "outcome_review", row.id, person_id=person.id)
         await self.session.commit()

@@ -16,13 +16,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.services import record
 from core.authz.access import Access
+from core.authz.fields import project
 from core.hookspecs import hookimpl
 from core.hooktypes import ChecklistItem, ChecklistSource
-from core.persons.models import Person
 from core.plans.models import PlanStatus, RecoveryPlan
 from core.plugins import collect, tenant_hook
 
 log = logging.getLogger("throughcare.checklist")
+
+
+class ChecklistPerson(msgspec.Struct, frozen=True):
+    """The person as a checklist source sees them: projected for the viewer, so a line of
+    one category cannot carry another's field (a housing line's due date is the liberation
+    date, which is custody)."""
+
+    tenant_id: uuid.UUID
+    id: uuid.UUID
+    given_name: str | None
+    family_name: str | None
+    location: str | None
+    reception_date: date | None
+    liberation_date: date | None
+    withheld: list[str] = []
 
 
 class ReleaseChecklist(msgspec.Struct):
@@ -35,7 +50,9 @@ class ReleaseChecklist(msgspec.Struct):
     unavailable: list[str]
 
 
-async def liberation_date_line(session: AsyncSession, person: Person) -> list[ChecklistItem]:
+async def liberation_date_line(
+    session: AsyncSession, person: ChecklistPerson
+) -> list[ChecklistItem]:
     return [
         ChecklistItem(
             key="liberation_date",
@@ -47,7 +64,7 @@ async def liberation_date_line(session: AsyncSession, person: Person) -> list[Ch
     ]
 
 
-async def plan_handover_line(session: AsyncSession, person: Person) -> list[ChecklistItem]:
+async def plan_handover_line(session: AsyncSession, person: ChecklistPerson) -> list[ChecklistItem]:
     plan = await session.scalar(
         select(RecoveryPlan)
         .where(
@@ -82,8 +99,9 @@ def register_release_checklist() -> list[ChecklistSource]:
 async def release_checklist(
     session: AsyncSession, access: Access, pm: Any, person_id: uuid.UUID
 ) -> ReleaseChecklist:
-    person = await access.visible_person(person_id)
+    row = await access.visible_person(person_id)
     readable = await access.readable_categories(person_id)
+    person = project(ChecklistPerson, readable, row)
     hook = tenant_hook(pm, "register_release_checklist", access.actor.enabled_plugins)
     sources: list[ChecklistSource] = [s for answer in collect(hook) for s in answer]
     items: list[ChecklistItem] = []
@@ -112,7 +130,7 @@ async def release_checklist(
     await session.commit()
     return ReleaseChecklist(
         person_id=person_id,
-        liberation_date=person.liberation_date if "custody" in readable else None,
+        liberation_date=person.liberation_date,
         items=items,
         done=sum(item.done for item in items),
         withheld=sorted(withheld),

@@ -11,6 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.authz.access import Access
+from core.authz.fields import category_of
 from core.hookspecs import hookimpl
 from core.pagination import DEFAULT_LIMIT, Page
 from core.persons.checklist import ReleaseChecklist, release_checklist
@@ -20,21 +21,15 @@ from core.persons.services import PersonService
 
 
 def person_out(person: Person, readable: set[str], categories: list[str]) -> PersonOut:
-    """The person as this user may see them: custody fields only if custody is readable."""
-    custody = "custody" in readable
+    """The person as this user may see them: each field only if its category is readable
+    (the one map, core.authz.fields, that every list projects through as well)."""
+    shown = {
+        name: getattr(person, name) if category_of(name) in readable else None
+        for name in PersonOut.__struct_fields__
+        if name not in ("readable", "restricted")
+    }
     return PersonOut(
-        id=person.id,
-        given_name=person.given_name,
-        family_name=person.family_name,
-        date_of_birth=person.date_of_birth,
-        prison_number=person.prison_number,
-        nhs_number=person.nhs_number,
-        location=person.location if custody else None,
-        establishment=person.establishment if custody else None,
-        reception_date=person.reception_date if custody else None,
-        liberation_date=person.liberation_date if custody else None,
-        created_at=person.created_at,
-        updated_at=person.updated_at,
+        **shown,
         readable=sorted(readable),
         restricted=sorted(set(categories) - readable),
     )
@@ -109,4 +104,6 @@ class PersonController(Controller):
 
 @hookimpl
 def register_routes() -> list[Any]:
-    return [PersonController]
+    from core.persons.history_controllers import AccessHistoryController
+
+    return [PersonController, AccessHistoryController]

@@ -71,13 +71,17 @@ class PersonOut(msgspec.Struct):
 
 
 class PersonSummary(msgspec.Struct):
+    """One person of a list, built only by core.authz.fields.project: a field whose
+    category is not shared with the viewer is null and named in ``withheld``."""
+
     id: uuid.UUID
-    given_name: str
-    family_name: str
-    date_of_birth: date
+    given_name: str | None
+    family_name: str | None
+    date_of_birth: date | None
     prison_number: str | None
-    location: str
+    location: str | None
     liberation_date: date | None
+    withheld: list[str] = []
 
 
 def clean_name(value: str) -> str:

@@ -14,10 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.audit.services import record
 from core.authz.access import Access
 from core.authz.actor import Actor
-from core.authz.relations import link_organisation
+from core.authz.fields import PERSON_VIEW_CATEGORIES, project
+from core.authz.relations import decide_organisation
 from core.errors import Conflict, RuleViolation, not_found
 from core.events import publish
 from core.pagination import Page, check_limit, cursor_key, keyset, page_of
+from core.persons.access_history import person_read_detail, person_read_rule
 from core.persons.models import Location, Person
 from core.persons.schemas import (
     PersonCreate,
@@ -47,16 +49,8 @@ async def get_person_row(session: AsyncSession, actor: Actor, person_id: uuid.UU
 CUSTODY_FIELDS = ("location", "establishment", "reception_date", "liberation_date")
 
 
-def summary(person: Person) -> PersonSummary:
-    return PersonSummary(
-        id=person.id,
-        given_name=person.given_name,
-        family_name=person.family_name,
-        date_of_birth=person.date_of_birth,
-        prison_number=person.prison_number,
-        location=person.location,
-        liberation_date=person.liberation_date,
-    )
+def summary(person: Person, readable: set[str]) -> PersonSummary:
+    return project(PersonSummary, readable, person)
 
 
 def caseload_query(
@@ -99,7 +93,8 @@ def caseload_query(
             )
         )
     if location is not None:
-        stmt = stmt.where(Person.location == location)
+        # Filtering on where someone is shows it: only people whose custody is shared.
+        stmt = stmt.where(Person.location == location, access.person_filter("custody"))
     return keyset(stmt, [Person.sort_name, Person.id], cursor, limit, convert=convert), {}
 
 
@@ -162,11 +157,21 @@ class PersonService:
             detail={"q": q, "location": location, "returned": len(rows)},
         )
         await self.session.commit()
-        return Page(items=[summary(p) for p in rows], next_cursor=next_cursor)
+        readable = await self.access.readable_for([p.id for p in rows], PERSON_VIEW_CATEGORIES)
+        return Page(
+            items=[summary(p, readable.get(p.id, set())) for p in rows], next_cursor=next_cursor
+        )
 
     async def get(self, person_id: uuid.UUID) -> tuple[Person, set[str]]:
         """The person and the categories this user may read of them (audited, with both)."""
-        person = await self.access.visible_person(person_id)
+        # One visibility-filtered statement, so an unknown id and a person this user may not
+        # see cost the same work and give the same 404: neither their existence nor their
+        # relation to the user shows in the answer or its timing.
+        person = await self.session.scalar(
+            select(Person).where(Person.id == person_id, self.access.person_filter("identity"))
+        )
+        if person is None:
+            raise not_found("Person")
         readable = await self.access.readable_categories(person_id)
         record(
             self.session,
@@ -175,7 +180,8 @@ class PersonService:
             "person",
             person.id,
             person_id=person.id,
-            detail={"categories": sorted(readable & {"identity", "custody"})},
+            rule=await person_read_rule(self.access, person.id, readable),
+            detail=await person_read_detail(self.access, person.id, readable),
         )
         await self.session.commit()
         return person, readable
@@ -186,9 +192,11 @@ class PersonService:
         values["family_name"] = clean_name(data.family_name)
         if values["prison_number"]:
             values["prison_number"] = values["prison_number"].upper()
-        await self._check(values, None)
+        # Permission first: a user who may not register people learns nothing from the
+        # answer (a 409 for a prison number in use would tell them it exists).
         if not self.access.can("identity", "write"):
             await self.access.require_tenant("identity", "write")
+        await self._check(values, None)
         person = Person(
             tenant_id=self.actor.tenant_id,
             sort_name=sort_name(values["family_name"], values["given_name"]),
@@ -196,9 +204,10 @@ class PersonService:
         )
         self.session.add(person)
         await self.session.flush()
-        # Whoever registers a person works with them: the own_organisation scope.
-        await link_organisation(
-            self.session, self.actor.tenant_id, person.id, self.actor.organisation_id, "registered"
+        # Registering a new person is itself the decision that the registering organisation
+        # works with them (nobody else's record is reached by it): recorded and audited.
+        await decide_organisation(
+            self.access, person.id, self.actor.organisation_id, "registered", checked=True
         )
         await self._announce(person, {"liberation_date": None, "location": person.location})
         record(self.session, self.actor, "create", "person", person.id, person_id=person.id)

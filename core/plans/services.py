@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.assessments.services import get_episode_row
 from core.audit.services import record
 from core.authz.access import Access
-from core.authz.relations import link_organisation
+from core.authz.relations import decide_organisation
 from core.consents.services import (
     CLOCK_SKEW,
     consent_for_recipient,
@@ -384,10 +384,9 @@ class PlanService:
         plan.handed_over_at = now
         plan.handover_organisation_id = organisation.id
         plan.updated_at = now
-        # The community provider carries the plan on: it works with the person from now on.
-        await link_organisation(
-            self.session, self.actor.tenant_id, plan.person_id, organisation.id, "plan_handover"
-        )
+        # The community provider carries the plan on: it works with the person from now on,
+        # a decision only someone entitled to allocate may make.
+        await decide_organisation(self.access, plan.person_id, organisation.id, "plan_handover")
         self.access.forget(plan.person_id)
         record(
             self.session,

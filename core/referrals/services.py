@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.assessments.models import Assessment, AssessmentKind
 from core.audit.services import record
 from core.authz.access import Access
-from core.authz.relations import link_organisation
+from core.authz.relations import decide_organisation
 from core.db.base import utcnow
 from core.episodes.models import Phase
 from core.episodes.services import (
@@ -201,9 +201,14 @@ class ReferralService:
         await self.session.commit()
         return referral
 
-    async def create(self, data: ReferralCreate) -> Referral:
+    async def create(self, data: ReferralCreate, *, by_rule: str | None = None) -> Referral:
+        """``by_rule`` names a partnership rule that makes the referral (a positive drug test
+        refers the person): the caller has already been allowed the write that triggers it,
+        so the referral does not also need the case-notes write, and the audit names the rule.
+        A rule-made referral creates no relation: that stays a decision."""
         person = await self.access.visible_person(data.person_id)
-        await self.access.require(CATEGORY, "write", person.id)
+        if by_rule is None:
+            await self.access.require(CATEGORY, "write", person.id)
         # One referral at a time per person decides whether an episode is joined or opened.
         await self.session.execute(
             select(Person.id)
@@ -242,15 +247,6 @@ class ReferralService:
         )
         self.session.add(referral)
         await self.session.flush()
-        # The referring partner works with the person from now on: own_organisation scope.
-        await link_organisation(
-            self.session,
-            self.actor.tenant_id,
-            person.id,
-            data.referring_organisation_id,
-            "referral",
-        )
-        self.access.forget(person.id)
         record(
             self.session,
             self.actor,
@@ -258,6 +254,7 @@ class ReferralService:
             "referral",
             referral.id,
             person_id=person.id,
+            rule=by_rule,
             detail={"source": referral.source, "episode_id": str(episode.id)},
         )
         await publish(
@@ -288,14 +285,6 @@ class ReferralService:
             )
         for name, value in changes.items():
             setattr(referral, name, value)
-        await link_organisation(
-            self.session,
-            self.actor.tenant_id,
-            referral.person_id,
-            changes.get("referring_organisation_id"),
-            "referral",
-        )
-        self.access.forget(referral.person_id)
         record(
             self.session,
             self.actor,
@@ -328,6 +317,17 @@ class ReferralService:
             )
             raise Conflict(detail=message, extra=[{"key": "decision", "message": message}])
 
+        # Accepting a referral is the decision that the referring partner works with the
+        # person: the protocol must entitle the decider to allocate.
+        accepted = data.decision != ReferralDecision.DECLINED
+        if accepted and referral.referring_organisation_id is not None:
+            await decide_organisation(
+                self.access,
+                referral.person_id,
+                referral.referring_organisation_id,
+                "referral_accepted",
+                data.notes.strip() if data.notes else None,
+            )
         referral.decision = data.decision
         referral.decided_at = utcnow()
         referral.decided_by = self.actor.user_id

@@ -11,6 +11,7 @@ import msgspec
 from litestar import Controller, MediaType, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -156,6 +157,10 @@ class ReportController(Controller):
         "/runs",
         summary="Store the last complete half-year's report now (201), or return the stored "
         "one (200)",
+        status_code=HTTP_201_CREATED,
+        responses={
+            HTTP_200_OK: ResponseSpec(ReportRunOut, description="The stored report for the period")
+        },
     )
     async def generate_run(self, service: NamedDependency[ReportService]) -> Response[ReportRunOut]:
         run, new = await service.generate()

@@ -14,7 +14,9 @@ from core.reports.suppression import Figure, Percent
 class ReportRow(msgspec.Struct):
     key: str
     label: str
-    value: Figure | float | None
+    # A count, a suppression marker or a rate: documented as one number-or-string, since an
+    # integer is also a number and "int | float" would make every count match twice.
+    value: float | str | None
     # Whole percent of the row's base (named in the table's ``percent_of``), when it has one.
     percent: Percent = None
 

@@ -49,10 +49,14 @@ class TenantSpec(msgspec.Struct, forbid_unknown_fields=True):
     plugins: list[str] = []
     plugin_settings: dict[str, dict[str, Any]] = {}
     demo: DemoSpec = msgspec.field(default_factory=DemoSpec)
+    # Whether staff must pass a TOTP code at sign-in. Unset: required in production,
+    # optional in development and test (core.accounts.second_factor.is_required).
+    second_factor: Literal["required", "optional"] | None = None
 
     def config(self) -> dict[str, Any]:
         return {
             "protocol": self.protocol,
+            "second_factor": self.second_factor,
             "roles": [r.name for r in self.roles],
             "role_descriptions": {r.name: r.description for r in self.roles},
             "plugins": list(self.plugins),

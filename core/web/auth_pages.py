@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from litestar import Request, get, post
 from litestar.datastructures import State
@@ -13,9 +12,11 @@ from litestar.params import FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.accounts import second_factor
 from core.accounts.controllers import login_rate_limit
 from core.accounts.models import User
-from core.accounts.services import AccountLocked, authenticate, user_out
+from core.accounts.services import AccountLocked, authenticate, revoke_token, user_out
+from core.accounts.sessions import start_session
 from core.audit.services import record
 from core.authz.actor import CurrentUser
 from core.web.context import render
@@ -91,9 +92,13 @@ async def sign_in(
             expired=False,
             status_code=400,
         )
+    if await second_factor.is_enrolled(db_session, user.id):
+        await db_session.commit()
+        second_factor.start_pending(request, user.id)
+        return Redirect(f"/sign-in/second-factor?next={quote(target, safe='/')}")
     record(db_session, None, "login", "user", user.id, user_id=user.id, detail={"via": "page"})
     await db_session.commit()
-    request.set_session({"uid": str(user.id), "iat": time.time()})
+    start_session(request, user.id)
     return Redirect(target)
 
 
@@ -101,6 +106,8 @@ async def sign_in(
 async def sign_out(
     request: Request[CurrentUser, Any, Any], db_session: NamedDependency[AsyncSession]
 ) -> Redirect:
+    if request.user.token_id is not None:  # the token issued by the same sign-in ends too
+        await revoke_token(db_session, request.user.token_id)
     record(db_session, None, "logout", "user", request.user.id, user_id=request.user.id)
     await db_session.commit()
     request.clear_session()

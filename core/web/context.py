@@ -14,6 +14,7 @@ from litestar.types import Empty
 from litestar.utils.scope.state import ScopeState
 from markupsafe import Markup
 
+from core.accounts.second_factor import SecondFactorRequired
 from core.authz.actor import Actor
 from core.hooktypes import NavItem
 from core.plugins import tenant_hook
@@ -136,8 +137,23 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
     )
 
 
+def second_factor_redirect(
+    request: Request[Any, Any, Any], exc: SecondFactorRequired
+) -> Response[Any]:
+    """A partnership that requires the second factor: set it up, or sign in with it."""
+    target = request.url.path
+    if request.url.query:
+        target += f"?{request.url.query}"
+    where = "/sign-in?next=" if exc.enrolled else "/second-factor?required=true&next="
+    url = where + quote(target, safe="/")
+    if is_htmx(request):
+        return Response(b"", status_code=204, headers={"HX-Redirect": url})
+    return Redirect(url)
+
+
 PAGE_EXCEPTION_HANDLERS: dict[Any, Any] = {
     NotAuthorizedException: sign_in_redirect,
+    SecondFactorRequired: second_factor_redirect,
     HTTPException: error_page,
     HTTP_500_INTERNAL_SERVER_ERROR: error_page,
     Exception: error_page,

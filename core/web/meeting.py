@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.authz.access import Access
 from core.authz.actor import Actor
+from core.authz.fields import PERSON_VIEW_CATEGORIES, PersonView, project
 from core.meetings.models import MeetingKind
 from core.meetings.schemas import (
     ActionCreate,
@@ -61,17 +62,25 @@ async def todays_meeting(service: MeetingService, today: date) -> uuid.UUID | No
 async def person_names(
     session: AsyncSession, access: Access, ids: set[uuid.UUID]
 ) -> dict[Any, Any]:
-    """The people on a meeting whose identity this user may read; others stay unnamed."""
+    """The people on a meeting whose identity this user may read; others stay unnamed.
+
+    Projected like every other view of a person, so the page gets no field the record
+    would withhold."""
     if not ids:
         return {}
-    rows = await session.scalars(
-        select(Person).where(
-            Person.tenant_id == access.actor.tenant_id,
-            Person.id.in_(ids),
-            access.person_filter("identity", person_id=Person.id),
-        )
+    rows = list(
+        (
+            await session.scalars(
+                select(Person).where(
+                    Person.tenant_id == access.actor.tenant_id,
+                    Person.id.in_(ids),
+                    access.person_filter("identity", person_id=Person.id),
+                )
+            )
+        ).all()
     )
-    return {p.id: p for p in rows.all()}
+    readable = await access.readable_for([p.id for p in rows], PERSON_VIEW_CATEGORIES)
+    return {p.id: project(PersonView, readable.get(p.id, set()), p) for p in rows}
 
 
 @get("/t/{tenant:str}/meeting", include_in_schema=False)

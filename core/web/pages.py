@@ -13,7 +13,15 @@ from litestar import Router
 
 from core.hookspecs import hookimpl
 from core.hooktypes import NavItem
-from core.web import auth_pages, caseload, episode_forms, meeting, record, tasks
+from core.web import (
+    access_history_pages,
+    auth_pages,
+    caseload,
+    episode_forms,
+    meeting,
+    record,
+    tasks,
+)
 from core.web.context import PAGE_EXCEPTION_HANDLERS
 
 # Core's links. The lead's sharing-protocol (order 80) and break-glass review (order 90)
@@ -40,6 +48,7 @@ def page_router() -> Router:
             *episode_forms.HANDLERS,
             *meeting.HANDLERS,
             *tasks.HANDLERS,
+            *access_history_pages.HANDLERS,
         ],
         exception_handlers=PAGE_EXCEPTION_HANDLERS,
         include_in_schema=False,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -19,6 +19,14 @@ from core.accounts.models import Membership, User
 from core.audit.services import record
 from core.authz.access import Access
 from core.authz.actor import Actor
+from core.authz.fields import (
+    CUSTODY,
+    EPISODE,
+    PERSON_VIEW_CATEGORIES,
+    EpisodeView,
+    PersonView,
+    project,
+)
 from core.episodes.models import Episode, Phase
 from core.persons.models import Location, Person
 from core.persons.services import like_escape
@@ -55,10 +63,9 @@ class CaseloadFilters:
 
 @dataclass
 class CaseloadRow:
-    person: Person
-    phase: str | None
-    key_worker: str | None
-    lead_organisation: str | None
+    # Projected (core.authz.fields): the raw rows never reach the template.
+    person: PersonView
+    episode: EpisodeView
 
 
 @dataclass
@@ -99,7 +106,15 @@ async def caseload(
     key_worker = aliased(User)
     lead = aliased(Organisation)
     stmt = (
-        select(Person, Episode.phase, key_worker.display_name, lead.name)
+        select(
+            Person,
+            Episode.id.label("episode_id"),
+            Episode.phase,
+            Episode.key_worker_id,
+            key_worker.display_name.label("key_worker"),
+            Episode.lead_organisation_id,
+            lead.name.label("lead_organisation"),
+        )
         .select_from(Person)
         .outerjoin(
             Episode,
@@ -126,25 +141,32 @@ async def caseload(
                 Person.prison_number.like(f"{like_escape(filters.q.upper())}%", escape="\\"),
             )
         )
+    # Filtering on a field is showing it: a person whose field is withheld never matches,
+    # or the count would tell what the row does not show.
+    custody = access.person_filter(CUSTODY, person_id=Person.id)
+    episode = access.person_filter(EPISODE, person_id=Person.id)
     if filters.location in {loc.value for loc in Location}:
-        stmt = stmt.where(Person.location == filters.location)
+        stmt = stmt.where(Person.location == filters.location, custody)
     if filters.phase in {p.value for p in Phase}:
-        stmt = stmt.where(Episode.phase == filters.phase)
+        stmt = stmt.where(Episode.phase == filters.phase, episode)
     if filters.key_worker == "me":
-        stmt = stmt.where(Episode.key_worker_id == actor.user_id)
+        stmt = stmt.where(Episode.key_worker_id == actor.user_id, episode)
     elif (worker_id := parse_uuid(filters.key_worker)) is not None:
-        stmt = stmt.where(Episode.key_worker_id == worker_id)
+        stmt = stmt.where(Episode.key_worker_id == worker_id, episode)
     if (organisation_id := parse_uuid(filters.organisation)) is not None:
-        stmt = stmt.where(Episode.lead_organisation_id == organisation_id)
+        stmt = stmt.where(Episode.lead_organisation_id == organisation_id, episode)
     if filters.liberation_within:
         stmt = stmt.where(
             Person.liberation_date >= today,
             Person.liberation_date <= today + timedelta(days=filters.liberation_within),
+            custody,
         )
     total = await session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     if filters.sort == "liberation":
-        # Soonest first; people with no date come last on both databases.
-        order = [Person.liberation_date.is_(None), Person.liberation_date, Person.sort_name]
+        # Soonest first; people with no date come last on both databases. A withheld date
+        # sorts as no date, so the order does not tell it either.
+        liberation = case((custody, Person.liberation_date), else_=None)
+        order = [liberation.is_(None), liberation, Person.sort_name]
     elif filters.sort == "prison_number":
         order = [Person.prison_number.is_(None), Person.prison_number, Person.sort_name]
     else:
@@ -154,9 +176,14 @@ async def caseload(
     result = await session.execute(
         stmt.order_by(*order, Person.id).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     )
+    found = result.all()
+    readable = await access.readable_for([r.Person.id for r in found], PERSON_VIEW_CATEGORIES)
     rows = [
-        CaseloadRow(person=p, phase=phase, key_worker=worker, lead_organisation=org)
-        for p, phase, worker, org in result.all()
+        CaseloadRow(
+            person=project(PersonView, readable.get(r.Person.id, set()), r.Person),
+            episode=project(EpisodeView, readable.get(r.Person.id, set()), r._mapping),
+        )
+        for r in found
     ]
     record(
         session,

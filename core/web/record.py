@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.authz.access import Access
 from core.authz.actor import Actor
+from core.authz.fields import EpisodeView, PersonView, project
 from core.consents.schemas import ConsentCreate, ConsentWithdraw
 from core.consents.services import ConsentService
 from core.episodes.services import EpisodeService
@@ -144,7 +145,9 @@ async def person_page(
     person_id: FromPath[uuid.UUID],
     done: Annotated[str | None, QueryParameter(max_length=20)] = None,
 ) -> Template:
-    person, readable = await PersonService(db_session, access).get(person_id)
+    row, readable = await PersonService(db_session, access).get(person_id)
+    # What the page shows of the person is the projection every list uses too.
+    person = project(PersonView, readable, row)
     kinds: dict[str, str] = state.intervention_kinds
     # The service lists only the interventions whose category this user may read.
     interventions = (
@@ -221,6 +224,20 @@ async def person_page(
     people_ids |= {i.recorded_by for i in interventions if i.recorded_by}
     names = await queries.user_names(db_session, people_ids)
     current = max(episodes, key=lambda e: e.opened_at) if episodes else None
+    episode = project(
+        EpisodeView,
+        readable,
+        {
+            "episode_id": current.id if current else None,
+            "phase": current.phase if current else None,
+            "key_worker_id": current.key_worker_id if current else None,
+            "key_worker": names.get(current.key_worker_id) if current else None,
+            "lead_organisation_id": current.lead_organisation_id if current else None,
+            "lead_organisation": organisations.get(current.lead_organisation_id)
+            if current and current.lead_organisation_id
+            else None,
+        },
+    )
     today = date.today()
     flags: list[str] = []
     if person.liberation_date and 0 <= (person.liberation_date - today).days <= 14:
@@ -238,7 +255,7 @@ async def person_page(
         actor,
         person=person,
         current=current,
-        key_worker=names.get(current.key_worker_id) if current and current.key_worker_id else None,
+        episode=episode,
         flags=flags,
         timeline=interventions,
         by_category=by_category,
@@ -286,7 +303,8 @@ async def form_page(
 ) -> Template:
     # The form page reads only the person's identity line, through the audited service.
     actor = access.actor
-    person, _ = await PersonService(session, access).get(person_id)
+    row, readable = await PersonService(session, access).get(person_id)
+    person = project(PersonView, readable, row)
     return render(
         request,
         template,

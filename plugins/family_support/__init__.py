@@ -20,6 +20,7 @@ from plugins.family_support.metrics import METRICS
 from plugins.family_support.models import MODELS
 from plugins.family_support.pages import page_router
 from plugins.family_support.services import CATEGORY, person_panel
+from plugins.family_support.subject_access import subject_access_sections  # noqa: F401 (a hook)
 
 HERE = Path(__file__).resolve().parent
 

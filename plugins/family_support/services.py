@@ -16,7 +16,6 @@ from sqlalchemy.sql.elements import BindParameter
 
 from core.audit.services import record
 from core.authz.access import Access
-from core.authz.relations import link_organisation
 from core.clock import today as local_today
 from core.consents.services import consent_for_recipient
 from core.db.base import UTCDateTime, utcnow
@@ -132,17 +131,6 @@ class FamilySupportService:
         await self.access.require(CATEGORY, action, person.id)
         return person
 
-    async def _link(self, person_id: uuid.UUID) -> None:
-        # Family work with a person is working with them: the own_organisation scope.
-        await link_organisation(
-            self.session,
-            self.actor.tenant_id,
-            person_id,
-            self.actor.organisation_id,
-            "family support",
-        )
-        self.access.forget(person_id)
-
     # ------------------------------------------------------------------ contacts
 
     async def create_contact(self, person_id: uuid.UUID, data: ContactCreate) -> FamilyContact:
@@ -176,7 +164,6 @@ class FamilySupportService:
         )
         self.session.add(contact)
         await self.session.flush()
-        await self._link(person.id)
         # The name and number stay out of the audit trail: it is read more widely.
         record(
             self.session,
@@ -267,7 +254,6 @@ class FamilySupportService:
         )
         self.session.add(row)
         await self.session.flush()
-        await self._link(person.id)
         record(
             self.session,
             self.actor,
@@ -327,7 +313,6 @@ class FamilySupportService:
         )
         self.session.add(row)
         await self.session.flush()
-        await self._link(person.id)
         record(
             self.session,
             self.actor,

@@ -23,6 +23,7 @@ from plugins.harm_reduction.metrics import METRICS
 from plugins.harm_reduction.models import MODELS
 from plugins.harm_reduction.pages import page_router
 from plugins.harm_reduction.services import HEALTH, SUBSTANCE_USE, person_panel
+from plugins.harm_reduction.subject_access import subject_access_sections  # noqa: F401 (a hook)
 
 HERE = Path(__file__).resolve().parent
 

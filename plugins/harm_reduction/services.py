@@ -22,7 +22,6 @@ from sqlalchemy.sql.elements import BindParameter
 
 from core.audit.services import record
 from core.authz.access import Access
-from core.authz.relations import link_organisation
 from core.clock import UK_TIME
 from core.clock import today as local_today
 from core.db.base import UTCDateTime, utcnow
@@ -158,13 +157,6 @@ class HarmReductionService:
         await self.access.require(category, action, person.id)
         return person
 
-    async def _link(self, person_id: uuid.UUID, reason: str) -> None:
-        # Testing or supplying a person is working with them: the own_organisation scope.
-        await link_organisation(
-            self.session, self.actor.tenant_id, person_id, self.actor.organisation_id, reason
-        )
-        self.access.forget(person_id)
-
     # ------------------------------------------------------------ drug tests
 
     async def record_drug_test(self, data: DrugTestCreate) -> DrugTestOut:
@@ -200,7 +192,6 @@ class HarmReductionService:
         )
         self.session.add(row)
         await self.session.flush()
-        await self._link(person.id, "drug test")
         record(
             self.session,
             self.actor,
@@ -230,7 +221,8 @@ class HarmReductionService:
                 + (f" ({', '.join(row.substances)})" if row.substances else ""),
                 referring_organisation_id=self.actor.organisation_id,
                 offered_appointment_at=appointment,
-            )
+            ),
+            by_rule="rule: a positive drug test refers the person",
         )
         # Core's service commits on its own, so the link to it is a second, small write.
         row.referral_id = referral.id
@@ -330,7 +322,6 @@ class HarmReductionService:
         )
         self.session.add(row)
         await self.session.flush()
-        await self._link(person.id, "naloxone")
         record(
             self.session,
             self.actor,
@@ -380,7 +371,6 @@ class HarmReductionService:
         )
         self.session.add(row)
         await self.session.flush()
-        await self._link(person.id, "naloxone")
         record(
             self.session,
             self.actor,

@@ -31,6 +31,7 @@ from plugins.housing.jobs import ensure_housing_record
 from plugins.housing.models import HousingRecord, HousingStep, Status
 from plugins.housing.pages import page_router
 from plugins.housing.services import CATEGORY, HousingService, count_reaching
+from plugins.housing.subject_access import subject_access_sections  # noqa: F401 (a hook)
 
 HERE = Path(__file__).resolve().parent
 

@@ -32,6 +32,7 @@ from plugins.peer_mentoring.metrics import METRICS
 from plugins.peer_mentoring.models import MODELS
 from plugins.peer_mentoring.pages import page_router
 from plugins.peer_mentoring.services import CATEGORY, person_panel
+from plugins.peer_mentoring.subject_access import subject_access_sections  # noqa: F401 (a hook)
 
 HERE = Path(__file__).resolve().parent
 GATE_JOB = peer_mentoring_gate_appointment.__name__

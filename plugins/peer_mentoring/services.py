@@ -19,7 +19,7 @@ from core.accounts.models import User
 from core.audit.services import record
 from core.authz.access import Access
 from core.authz.models import PersonAssignment
-from core.authz.relations import assign, link_organisation, unassign
+from core.authz.relations import decide_assignment, decide_organisation, unassign
 from core.clock import UK_TIME
 from core.clock import today as local_today
 from core.db.base import UTCDateTime, utcnow
@@ -458,10 +458,9 @@ class PeerMentoringService:
             appointment.mentor_id = mentor.id
         # The mentor works with the person now: the protocol's "assigned" scope for a
         # mentor who signs in, and their organisation's "own_organisation" scope.
-        await assign(self.session, self.actor.tenant_id, person.id, mentor.user_id, MENTOR_REASON)
-        await link_organisation(
-            self.session, self.actor.tenant_id, person.id, mentor.organisation_id, "peer mentor"
-        )
+        # A match is an allocation: the protocol must entitle whoever makes it.
+        await decide_assignment(self.access, person.id, mentor.user_id, MENTOR_REASON)
+        await decide_organisation(self.access, person.id, mentor.organisation_id, "peer mentor")
         self.access.forget(person.id)
         record(
             self.session,

@@ -427,13 +427,13 @@ async def test_an_assessment_without_the_write_is_403_and_nothing_is_written(wor
     assert (await world.get("lm_worker", f"{URL}/{risk['id']}")).json() == risk
 
 
-async def test_an_assessing_partner_works_with_the_person_afterwards(world):
+async def test_an_assessing_partner_gains_no_relation_by_assessing(world):
     person = await make_person(world)
-    consent = (await world.post("lm_worker", consents_url(person), consent_body(world))).json()
-    # The NHS reads case notes (consents among them) of people it works with.
+    await world.post("lm_worker", consents_url(person), consent_body(world))
+    # The NHS reads case notes (consents among them) of people it works with; assessing
+    # is no decision that it does (issue 13).
     assert (await world.get("lm_nurse", consents_url(person))).json()["items"] == []
     assert (
         await world.post("lm_nurse", URL, {"person_id": person, "kind": "screening"})
     ).status_code == 201
-    listed = (await world.get("lm_nurse", consents_url(person))).json()["items"]
-    assert [c["id"] for c in listed] == [consent["id"]]
+    assert (await world.get("lm_nurse", consents_url(person))).json()["items"] == []

@@ -127,6 +127,8 @@ async def test_refused_update_leaves_record_unchanged_and_the_refusal_audited(wo
         await engine.dispose()
     assert sorted((e.action, e.record_type) for e in events) == [
         ("create", "person"),
+        # Registering a person links the registering organisation: a recorded decision.
+        ("decide", "person_organisation"),
         ("deny", "identity"),
     ]
     (denial,) = [e for e in events if e.action == "deny"]

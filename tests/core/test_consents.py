@@ -116,6 +116,13 @@ async def refer_from(world, person_id: str, organisation: str, user: str = "lm_w
         },
     )
     assert response.status_code == 201, response.text
+    # Recording a referral makes no relation; the lead accepting it does (issue 13).
+    accepted = await world.post(
+        "lm_lead",
+        f"{LM}/referrals/{response.json()['id']}/decision",
+        {"decision": "full_support"},
+    )
+    assert accepted.status_code == 200, accepted.text
     return response.json()["episode_id"]
 
 

@@ -306,6 +306,11 @@ async def test_reading_an_episode_is_audited(world):
     person = await make_person(world)
     nhs = world.org_id("low-moss", "nhs-ggc")
     referral = await refer(world, person, source="healthcare", referring_organisation_id=nhs)
+    # The NHS works with the person once the lead accepts the referral (issue 13).
+    accepted = await world.post(
+        "lm_lead", f"{LM}/referrals/{referral['id']}/decision", {"decision": "full_support"}
+    )
+    assert accepted.status_code == 200, accepted.text
     opened = await episode(world, referral["episode_id"])
     await episode(world, opened["id"], "lm_nurse")
     reads = await audit_rows(world, record_type="episode", action="read")

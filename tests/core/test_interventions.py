@@ -77,6 +77,13 @@ async def refer_from(world, person_id: str, organisation: str, user: str = "lm_w
         },
     )
     assert response.status_code == 201, response.text
+    # Recording a referral makes no relation; the lead accepting it does (issue 13).
+    accepted = await world.post(
+        "lm_lead",
+        f"{LM}/referrals/{response.json()['id']}/decision",
+        {"decision": "full_support"},
+    )
+    assert accepted.status_code == 200, accepted.text
 
 
 def names_field(response, name: str) -> bool:
@@ -269,6 +276,7 @@ async def test_list_filters_and_newest_first_pages(world):
     alex = await make_person(world, family_name="Alex")
     blair = await make_person(world, family_name="Blair")
     await refer_from(world, alex, "sacro")
+    await refer_from(world, alex, "nhs-ggc")
     logged = [
         ("lm_worker", alex, "one_to_one", "prison", 50),
         ("lm_sacro", alex, "outreach", "community", 40),
@@ -288,7 +296,7 @@ async def test_list_filters_and_newest_first_pages(world):
     newest_first = list(reversed(ids))
 
     # The nurse sees all five: health and substance use across the partnership, and the
-    # case notes of alex, whom the NHS works with since logging the detox support.
+    # case notes of alex, whom the NHS works with since its referral was accepted.
     seen, cursor = [], None
     while True:
         params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
@@ -419,17 +427,18 @@ async def test_write_without_the_category_is_403_and_nothing_is_written(world):
     assert await intervention_count(world) == 0
 
 
-async def test_logging_work_makes_the_partner_one_that_works_with_the_person(world):
+async def test_logging_work_does_not_make_the_partner_one_that_works_with_the_person(world):
     person_id = await make_person(world)
     first = await world.post(
         "lm_nurse", f"{LM}/interventions", body(person_id, kind="detox_support")
     )
     assert first.status_code == 201, first.text
     tps = await world.post("lm_worker", f"{LM}/interventions", body(person_id, kind="outreach"))
-    # The NHS reads case notes of people it works with: logging the detox support made it so.
+    # The NHS reads case notes of people it works with; logging detox support is no
+    # decision that it does (issue 13): only an allocation would make it so.
     assert (
         await world.get("lm_nurse", f"{LM}/interventions/{tps.json()['id']}")
-    ).status_code == 200
+    ).status_code == 403
 
 
 async def test_consent_withdrawal_takes_effect_on_the_next_request(world):

@@ -96,6 +96,13 @@ async def refer_from(world, person_id: str, organisation: str) -> None:
         },
     )
     assert response.status_code == 201, response.text
+    # Recording a referral makes no relation; the lead accepting it does (issue 13).
+    accepted = await world.post(
+        "lm_lead",
+        f"{LM}/referrals/{response.json()['id']}/decision",
+        {"decision": "full_support"},
+    )
+    assert accepted.status_code == 200, accepted.text
 
 
 async def ok(response, status: int = 201) -> dict:
@@ -617,18 +624,18 @@ async def test_agenda_suggests_new_referrals_and_open_actions(world):
         await world.get("lm_worker", f"{MEETINGS}/agenda", params={"date": "2026-03-10"}), 200
     )
     assert [p["person_id"] for p in again["persons"]] == [adams, baker]
-    # The prison raised Baker at the previous meeting, so it now works with Baker; Adams
-    # came by another route: the prison is told how many others, not who.
+    # The prison raised Baker at the previous meeting, which makes no relation (issue 13):
+    # it works with neither, and is told how many others, not who.
     officer = await ok(
         await world.get("lm_officer", f"{MEETINGS}/agenda", params={"date": "2026-03-10"}), 200
     )
-    assert [p["person_id"] for p in officer["persons"]] == [baker]
-    assert officer["withheld"] == 1
+    assert [p["person_id"] for p in officer["persons"]] == []
+    assert officer["withheld"] == 2
 
     events = await audit_rows(world, record_type="meeting_agenda")
     assert [e.action for e in events] == ["list", "list", "list"]
     assert events[0].detail == {"date": "2026-03-10", "returned": 3, "withheld": 0}
-    assert events[2].detail == {"date": "2026-03-10", "returned": 1, "withheld": 1}
+    assert events[2].detail == {"date": "2026-03-10", "returned": 0, "withheld": 2}
 
     leicester = await ok(
         await world.get("lc_worker", f"{LC}/meetings/agenda", params={"date": "2026-03-10"}), 200

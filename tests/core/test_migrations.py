@@ -50,7 +50,14 @@ def test_downgrade_to_base_and_back(db_url):
 
 
 def test_every_case_table_leads_with_tenant_id():
-    platform = {"tenants", "users", "api_tokens", "audit_events"}
+    platform = {
+        "tenants",
+        "users",
+        "api_tokens",
+        "audit_events",
+        "user_second_factors",
+        "user_recovery_codes",
+    }
     # Sign-in must find a user's partnerships across tenants: the one deliberate exception.
     cross_tenant_indexes = {"ix_memberships_user_id"}
     for table in Base.metadata.sorted_tables:

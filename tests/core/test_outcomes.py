@@ -456,11 +456,12 @@ async def test_a_review_without_the_write_is_403_and_nothing_is_written(world):
     assert denial.user_id == world.users["lm_sacro"].id and str(denial.person_id) == person_id
 
 
-async def test_a_reviewing_partner_works_with_the_person_afterwards(world):
+async def test_a_reviewing_partner_gains_no_relation_by_reviewing(world):
     person_id = await make_person(world)
-    tps = (await world.post("lm_worker", f"{LM}/outcome-reviews", body(person_id))).json()
-    # The prison writes case notes across the partnership; reviewing links it to the person.
+    await world.post("lm_worker", f"{LM}/outcome-reviews", body(person_id))
+    # The prison writes case notes across the partnership; reviewing is no decision that
+    # it works with the person (issue 13), so it reads no case notes of theirs.
     sps = await world.post("lm_officer", f"{LM}/outcome-reviews", body(person_id))
     assert sps.status_code == 201, sps.text
     listed = await world.get("lm_officer", f"{LM}/outcome-reviews", params={"person_id": person_id})
-    assert {r["id"] for r in listed.json()["items"]} == {tps["id"], sps.json()["id"]}
+    assert listed.json()["items"] == []

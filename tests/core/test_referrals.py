@@ -344,7 +344,6 @@ async def test_bad_decision_bodies(world, body, name):
 
 async def test_read_and_update_a_referral(world):
     person = await make_person(world)
-    # Healthcare referred the person, so the NHS works with them and reads the case notes.
     nhs = world.org_id("low-moss", "nhs-ggc")
     referral = await refer(
         world,
@@ -354,6 +353,12 @@ async def test_read_and_update_a_referral(world):
         referring_organisation_id=nhs,
     )
     url = f"{REFERRALS}/{referral['id']}"
+    # The lead makes the NHS the episode's lead partner: a decision (issue 13), after which
+    # the NHS works with the person.
+    led = await world.patch(
+        "lm_lead", f"{EPISODES}/{referral['episode_id']}", {"lead_organisation_id": nhs}
+    )
+    assert led.status_code == 200, led.text
 
     read = await world.get("lm_nurse", url)
     assert read.status_code == 200 and read.json() == referral
@@ -657,22 +662,26 @@ async def test_referrals_are_withheld_from_partners_who_do_not_work_with_the_per
     assert ghost.status_code == 404
 
 
-async def test_a_referring_partner_works_with_the_person_from_then_on(world):
+async def test_a_referring_partner_works_with_the_person_once_the_referral_is_accepted(world):
     person = await make_person(world)
     nhs = world.org_id("low-moss", "nhs-ggc")
     assert (await world.get("lm_nurse", REFERRALS)).json()["items"] == []
     referral = await refer(world, person, source="healthcare", referring_organisation_id=nhs)
+    # Recording a referral is no decision (issue 13): the referrer gains nothing yet.
+    assert (await world.get("lm_nurse", REFERRALS)).json()["items"] == []
+    accepted = await decide(world, referral["id"], "full_support")
+    assert accepted.status_code == 200, accepted.text
     assert [r["id"] for r in (await world.get("lm_nurse", REFERRALS)).json()["items"]] == [
         referral["id"]
     ]
-    # Naming a partner as the referrer later links it too.
+    # Naming a partner as the referrer later links it no more than any other write.
     other = await make_person(world, family_name="Later")
     late = await refer(world, other)
     changed = await world.patch(
         "lm_officer", f"{REFERRALS}/{late['id']}", {"referring_organisation_id": nhs}
     )
     assert changed.status_code == 200, changed.text
-    assert (await world.get("lm_nurse", f"{REFERRALS}/{late['id']}")).status_code == 200
+    assert (await world.get("lm_nurse", f"{REFERRALS}/{late['id']}")).status_code == 403
 
 
 async def test_writing_a_referral_without_the_write_is_403_and_changes_nothing(world):

@@ -628,8 +628,9 @@ async def test_caseload_filters_by_key_worker(world: Any) -> None:
         "lm_worker", f"{LM}/referrals", {"person_id": mine, "source": "self"}
     )
     episode_id = referral.json()["episode_id"]
+    # The lead allocates the key worker: nobody allocates themself (issue 13).
     moved = await world.patch(
-        "lm_worker",
+        "lm_lead",
         f"{LM}/episodes/{episode_id}",
         {"key_worker_id": str(world.users["lm_worker"].id)},
     )
@@ -737,12 +738,20 @@ async def test_take_on_move_phase_and_decide_from_the_record(world: Any) -> None
     await sign_in(world, "lm_worker")
     base = f"{PAGES}/persons/{person_id}"
     record = await world.client.get(base)
+    # A worker may not make themself key worker (issue 13); the lead, whom the protocol
+    # lets allocate themself, may.
+    refused = await world.client.post(
+        f"{base}/episodes/{episode_id}/key-worker", data={"_csrf_token": csrf_from(record.text)}
+    )
+    assert refused.status_code == 403
+    await sign_in(world, "lm_lead")
+    record = await world.client.get(base)
     took = await world.client.post(
         f"{base}/episodes/{episode_id}/key-worker", data={"_csrf_token": csrf_from(record.text)}
     )
     assert took.status_code in (302, 303)
     record = await world.client.get(took.headers["location"])
-    assert "You are now the key worker" in record.text and "Lm Worker" in record.text
+    assert "You are now the key worker" in record.text and "Lm Lead" in record.text
 
     form = await world.client.get(f"{base}/episodes/{episode_id}/phase")
     assert 'value="assessment"' in form.text and 'value="community"' not in form.text

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.models import AuditEvent
-from core.authz.relations import assign
+from core.authz.relations import assign, link_organisation
 from core.clock import today as local_today
 from core.db.engine import make_engine, make_session_factory
 from core.hookspecs import hookimpl
@@ -66,7 +66,20 @@ async def make_person(world, tenant: str = "low-moss", user: str = "lm_worker", 
     }
     response = await world.post(user, f"{T}/{tenant}/persons", person)
     assert response.status_code == 201, response.text
-    return response.json()["id"]
+    person_id = response.json()["id"]
+    if tenant == "low-moss":
+        # Prison healthcare works with the person by the partnership's decision (issue 13:
+        # testing them makes no relation), so its nurse may make the referral a test makes.
+        async with db(world) as session:
+            await link_organisation(
+                session,
+                world.tenants[tenant].id,
+                uuid.UUID(person_id),
+                uuid.UUID(world.org_id(tenant, "nhs-ggc")),
+                "episode_lead",
+            )
+            await session.commit()
+    return person_id
 
 
 def ago(**delta: float) -> str:
@@ -642,3 +655,32 @@ async def test_the_overdose_risk_page(world):
     assert (
         await world.get("lm_nurse", "/t/low-moss/harm-reduction/overdose-risk")
     ).status_code == 404
+
+
+async def test_a_positive_test_refers_even_where_healthcare_has_no_relation(world):
+    # The referral is the partnership's rule, not the tester's case-notes write: a nurse whose
+    # organisation has no decided relation with the person still makes it, and gains none.
+    response = await world.post(
+        "lm_worker",
+        f"{T}/low-moss/persons",
+        {"given_name": "Rule", "family_name": "Made", "date_of_birth": "1990-02-02"},
+    )
+    person = response.json()["id"]
+    tested = await world.post(
+        "lm_nurse",
+        f"{HR}/drug-tests",
+        {"person_id": person, "tested_at": ago(hours=1), "result": "positive"},
+    )
+    assert tested.status_code == 201, tested.text
+    referral_id = uuid.UUID(tested.json()["referral_id"])
+    async with db(world) as session:
+        event = await session.scalar(
+            select(AuditEvent).where(
+                AuditEvent.action == "create",
+                AuditEvent.record_type == "referral",
+                AuditEvent.record_id == referral_id,
+            )
+        )
+        assert event is not None and "positive drug test" in (event.rule or "")
+    listed = await world.get("lm_nurse", f"{LM}/referrals", params={"person_id": person})
+    assert listed.json()["items"] == []
