@@ -390,7 +390,7 @@ def _audit_chains(tenant: str | None, then: Callable[[Any, list[Any]], Awaitable
             except LookupError as exc:
                 raise click.ClickException(str(exc)) from None
             labels = await session.execute(select(Tenant.id, Tenant.slug))
-            _AUDIT_LABELS.update({tid: slug for tid, slug in labels.tuples().all()})
+            _AUDIT_LABELS.update({tid: slug for tid, slug in labels.all()})
         return await then(factory, tenant_ids)
 
     return _run(go)

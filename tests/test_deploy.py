@@ -147,7 +147,7 @@ def test_compose_wires_the_services():
 def test_configmap_holds_settings_and_no_secrets():
     (configmap,) = load_yaml(K8S / "configmap.yaml")
     keys = set(configmap["data"])
-    assert keys - {"FORWARDED_ALLOW_IPS"} <= settings_variables()
+    assert keys <= settings_variables()
     assert not keys & SECRET_SETTINGS, "secrets belong in the Secret, not the ConfigMap"
     (secret,) = load_yaml(K8S / "secret.example.yaml")
     assert set(secret["stringData"]) == SECRET_SETTINGS
