@@ -3,7 +3,7 @@ case worker and as the partnership lead: no answer is a server error, and every 
 status, content type and body are the ones the description declares.
 
 Bounded by count and by time: THROUGHCARE_FUZZ_EXAMPLES examples per operation and user
-(default 4) and THROUGHCARE_FUZZ_SECONDS for the whole run (default 240); operations not
+(default 20) and THROUGHCARE_FUZZ_SECONDS for the whole run (default 240); operations not
 reached inside the budget are counted and printed (`-s`), never silently passed.
 """
 
@@ -37,7 +37,7 @@ from tests.conftest import World, seed_world
 
 pytestmark = pytest.mark.fuzz
 
-EXAMPLES = int(os.environ.get("THROUGHCARE_FUZZ_EXAMPLES", "4"))
+EXAMPLES = int(os.environ.get("THROUGHCARE_FUZZ_EXAMPLES", "20"))
 BUDGET_SECONDS = float(os.environ.get("THROUGHCARE_FUZZ_SECONDS", "240"))
 TENANT = "low-moss"
 USERS = ("lm_worker", "lm_lead")

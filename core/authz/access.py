@@ -78,6 +78,14 @@ class Decision(msgspec.Struct, frozen=True):
     consent_given: bool
     rule: str | None
     reason: str
+    # For a refusal, the rule that came nearest (too narrow a scope, or needing consent):
+    # kept for the audit and the lead's explain page, never put into the words a user reads.
+    nearest_rule: str | None = None
+
+
+def category_words(category: str) -> str:
+    """A category as it reads in a sentence: ``substance_use`` is "substance use"."""
+    return category.replace("_", " ")
 
 
 def explain(
@@ -86,12 +94,16 @@ def explain(
     action: str,
     relation: Relation,
 ) -> Decision:
-    """The decision for one category of one person, and the words for why."""
+    """The decision for one category of one person, and the plain words for why.
+
+    The words name the category and the relation, never the rule: a worker reads them on
+    a page, and rule syntax tells them nothing they can act on.
+    """
     given = category in relation.consented
     grant = allows(grants, relation.scope, given)
     if grant is not None:
         reason = (
-            f"Allowed by the rule '{grant.rule}': the person is {RELATION_PHRASE[relation.scope]}"
+            f"Allowed by the protocol: the person is {RELATION_PHRASE[relation.scope]}"
             f"{' and has consented' if grant.consent else ''}."
         )
         return Decision(True, category, action, relation.scope, given, grant.rule, reason)
@@ -113,18 +125,21 @@ def explain(
         return Decision(False, category, action, relation.scope, given, None, reason)
     widest = max(grants, key=lambda g: SCOPE_RANK[g.scope])
     if not any(SCOPE_RANK[relation.scope] <= SCOPE_RANK[g.scope] for g in grants):
+        nearest = widest
         reason = (
             f"The protocol allows {action} on {category} only for people "
-            f"{SCOPE_PHRASE[widest.scope]} (rule '{widest.rule}'), and this person is not."
+            f"{SCOPE_PHRASE[widest.scope]}, and this person is not."
         )
     else:
-        needing = next(g for g in grants if g.consent)
+        nearest = next(g for g in grants if g.consent)
         reason = (
-            f"{category.replace('_', ' ').capitalize()} is shared with you only with the "
-            f"person's consent (rule '{needing.rule}'), and there is no active consent for "
-            "your organisation."
+            f"{category_words(category).capitalize()} is shared with you only with the "
+            "person's consent, "
+            "and there is no active consent for your organisation."
         )
-    return Decision(False, category, action, relation.scope, given, None, reason)
+    return Decision(
+        False, category, action, relation.scope, given, None, reason, nearest_rule=nearest.rule
+    )
 
 
 class Access:
@@ -273,6 +288,20 @@ class Access:
             for row in rows.all()
         }
 
+    async def writable_categories(self, person_id: uuid.UUID) -> set[str]:
+        """The categories the user may write for this person: :meth:`require`'s decision.
+
+        A page offers a form only when this says it can be sent; the relation is the one
+        the record's reads already loaded, so this asks the database nothing more.
+        """
+        relation = await self.relation(person_id)
+        return {
+            c
+            for c in self.categories
+            # Break-glass only ever adds a read, so a write here is the protocol's alone.
+            if explain(self.grants.get(c, "write"), c, "write", relation).allowed
+        }
+
     async def visible_person(self, person_id: uuid.UUID) -> Person:
         """The person, if the user may read who they are; otherwise the plain 404."""
         person = await self.session.get(Person, (self.actor.tenant_id, person_id))
@@ -296,11 +325,16 @@ class Access:
         # Break-glass lies outside the protocol, and only ever adds a read.
         if allowed or decision.rule == "break-glass":
             return decision
-        await self._deny(category, action, person_id, decision.reason)
+        await self._deny(category, action, person_id, decision.reason, decision.nearest_rule)
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _deny(
-        self, category: str, action: str, person_id: uuid.UUID | None, reason: str
+        self,
+        category: str,
+        action: str,
+        person_id: uuid.UUID | None,
+        reason: str,
+        rule: str | None = None,
     ) -> None:
         # Anything the handler had pending is dropped; the denial itself is kept.
         await self.session.rollback()
@@ -310,7 +344,7 @@ class Access:
             "deny",
             category,
             person_id=person_id,
-            detail={"action": action, "reason": reason},
+            detail={"action": action, "reason": reason, "rule": rule},
         )
         await self.session.commit()
         raise PermissionDeniedException(detail=reason)

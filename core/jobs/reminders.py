@@ -28,6 +28,7 @@ from core.consents.models import Consent
 from core.episodes.models import Episode, Phase
 from core.hookspecs import hookimpl
 from core.hooktypes import Schedule
+from core.notifications.resolve import close_settled
 from core.notifications.services import notify
 from core.outcomes.services import reviews_due
 from core.persons.models import Location, Person
@@ -140,6 +141,8 @@ async def run_reminders(ctx: dict[str, Any], tenant_id: str, collect: Collector)
         if tenant is None or not tenant.is_active:
             return 0
         created = await deliver(session, tenant, await collect(session, tenant, clock.today()))
+        # The same run closes what was done meanwhile, so nobody's list asks for it again.
+        await close_settled(session, tenant.id)
         await session.commit()
     return created
 

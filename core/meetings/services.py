@@ -523,6 +523,93 @@ class MeetingService:
         await self.session.commit()
         return out
 
+    async def escalated_to(self, meeting_id: uuid.UUID) -> list[MeetingSummary]:
+        """The complex-case meetings escalated from this one, so its page can link to them.
+
+        One about a person whose case notes are withheld from the viewer is left out: its
+        existence would say the person's case was escalated."""
+        meeting = await self._meeting(meeting_id)
+        rows = (
+            await self.session.scalars(
+                select(CaseMeeting)
+                .where(
+                    CaseMeeting.tenant_id == self.actor.tenant_id,
+                    CaseMeeting.escalated_from_meeting_id == meeting.id,
+                    self._escalated_readable(),
+                )
+                .order_by(CaseMeeting.held_on, CaseMeeting.created_at, CaseMeeting.id)
+            )
+        ).all()
+        found = [meeting_summary(row) for row in rows]
+        for summary in found:
+            record(
+                self.session,
+                self.actor,
+                "read",
+                "case_meeting",
+                summary.id,
+                person_id=summary.escalated_person_id,
+                detail={"escalated_from_meeting_id": str(meeting.id)},
+            )
+        await self.session.commit()
+        return found
+
+    async def earlier_open_actions(
+        self, meeting_id: uuid.UUID
+    ) -> dict[uuid.UUID, list[AgendaReason]]:
+        """Per person on this meeting, the actions still open from earlier meetings, so
+        they can be followed up (and marked done) where the person is discussed."""
+        meeting = await self._meeting(meeting_id)
+        tenant_id = self.actor.tenant_id
+        on_meeting = select(MeetingItem.person_id).where(
+            MeetingItem.tenant_id == tenant_id, MeetingItem.meeting_id == meeting.id
+        )
+        rows = await self.session.execute(
+            select(MeetingAction, CaseMeeting, MeetingItem.person_id)
+            .join(
+                MeetingItem,
+                (MeetingItem.tenant_id == MeetingAction.tenant_id)
+                & (MeetingItem.id == MeetingAction.item_id),
+            )
+            .join(
+                CaseMeeting,
+                (CaseMeeting.tenant_id == MeetingAction.tenant_id)
+                & (CaseMeeting.id == MeetingAction.meeting_id),
+            )
+            .where(
+                MeetingAction.tenant_id == tenant_id,
+                MeetingAction.completed_at.is_(None),
+                MeetingAction.meeting_id != meeting.id,
+                CaseMeeting.held_on <= meeting.held_on,
+                MeetingItem.person_id.in_(on_meeting),
+                self.access.person_filter(CATEGORY, person_id=MeetingItem.person_id),
+            )
+            .order_by(CaseMeeting.held_on, MeetingAction.created_at, MeetingAction.id)
+        )
+        found: dict[uuid.UUID, list[AgendaReason]] = {}
+        for action, earlier, person_id in rows.all():
+            found.setdefault(person_id, []).append(
+                AgendaReason(
+                    why="open_action",
+                    record_id=action.id,
+                    meeting_id=earlier.id,
+                    held_on=earlier.held_on,
+                    description=action.description,
+                    due_on=action.due_on,
+                )
+            )
+        for person_id, reasons in found.items():
+            record(
+                self.session,
+                self.actor,
+                "list",
+                "meeting_action",
+                person_id=person_id,
+                detail={"meeting_id": str(meeting.id), "returned": len(reasons)},
+            )
+        await self.session.commit()
+        return found
+
     # -- the agenda --------------------------------------------------------------------------
 
     async def agenda(self, on: date | None) -> Agenda:

@@ -11,6 +11,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.authz.access import Access
 from core.authz.actor import Actor
 from core.hookspecs import hookimpl
 from core.notifications.schemas import TaskOut
@@ -19,9 +20,11 @@ from core.pagination import DEFAULT_LIMIT, Page
 
 
 async def provide_task_service(
-    db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
+    db_session: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    access: NamedDependency[Access],
 ) -> TaskService:
-    return TaskService(db_session, actor)
+    return TaskService(db_session, actor, access)
 
 
 class TaskController(Controller):

@@ -17,3 +17,5 @@ class TaskOut(msgspec.Struct):
     overdue: bool
     created_at: datetime
     done_at: datetime | None
+    # The person's name, only when the reader may see their identity; else None.
+    person_name: str | None = None

@@ -1,8 +1,11 @@
 """Notifications: written by jobs and alerts, read as each user's task list.
 
 ``notify`` adds rows in the caller's transaction and is idempotent by ``key``: a reminder
-job that runs twice (arq may) notifies each user once. Titles are generic ("Comprehensive
-assessment overdue"); what the case is about stays behind the link, where access is checked.
+job that runs twice (arq may) notifies each user once. Stored titles are generic
+("Comprehensive assessment overdue"): the person's name is added when the list is read, and
+only for a reader the protocol lets see that person's identity, so a stored row never
+outlives a change to the protocol. A task whose work is recorded closes itself
+(:mod:`core.notifications.resolve`) before the list is read.
 """
 
 from __future__ import annotations
@@ -16,13 +19,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
 from core.audit.services import record
+from core.authz.access import Access
 from core.authz.actor import Actor
+from core.authz.fields import PersonView, project
 from core.db.base import new_id, utcnow
 from core.errors import not_found
 from core.jobs.outbox import insert_ignoring_duplicates
 from core.notifications.models import Notification
+from core.notifications.resolve import close_settled
 from core.notifications.schemas import TaskOut
 from core.pagination import Page, keyset, page_of
+from core.persons.models import Person
 
 # Tasks without a due date sort after every dated one.
 NO_DUE_DATE = date(9999, 12, 31)
@@ -64,7 +71,7 @@ async def notify(
     return created
 
 
-def task_out(row: Notification, today: date) -> TaskOut:
+def task_out(row: Notification, today: date, person_name: str | None = None) -> TaskOut:
     return TaskOut(
         id=row.id,
         kind=row.kind,
@@ -75,6 +82,7 @@ def task_out(row: Notification, today: date) -> TaskOut:
         overdue=row.done_at is None and row.due_date is not None and row.due_date < today,
         created_at=row.created_at,
         done_at=row.done_at,
+        person_name=person_name,
     )
 
 
@@ -93,11 +101,43 @@ def _cursor_time(value: str) -> datetime:
 class TaskService:
     """The acting user's own tasks in the acting tenant; nobody else's are reachable."""
 
-    def __init__(self, session: AsyncSession, actor: Actor) -> None:
+    def __init__(self, session: AsyncSession, actor: Actor, access: Access | None = None) -> None:
         self.session = session
         self.actor = actor
+        # Without the sharing engine no name is shown: the title stays generic.
+        self.access = access
+
+    async def _names(self, rows: list[Notification]) -> dict[uuid.UUID, str]:
+        """The names of the tasks' people whose identity the protocol lets this user read."""
+        person_ids = list({n.person_id for n in rows if n.person_id is not None})
+        if self.access is None or not person_ids:
+            return {}
+        readable = await self.access.readable_for(person_ids, ("identity",))
+        allowed = [pid for pid, cats in readable.items() if "identity" in cats]
+        if not allowed:
+            return {}
+        people = await self.session.scalars(
+            select(Person).where(Person.tenant_id == self.actor.tenant_id, Person.id.in_(allowed))
+        )
+        names: dict[uuid.UUID, str] = {}
+        for person in people:
+            view = project(PersonView, readable[person.id], person)
+            if view.given_name or view.family_name:
+                names[person.id] = " ".join(p for p in (view.given_name, view.family_name) if p)
+        # Naming a person is reading their record: one event for the page, as lists do.
+        record(
+            self.session,
+            self.actor,
+            "list",
+            "person",
+            detail={"via": "tasks", "returned": len(names)},
+        )
+        return names
 
     async def list(self, *, done: bool, limit: int, cursor: str | None) -> Page[TaskOut]:
+        if not done:
+            # Work recorded since the last reminder run closes its task before it is shown.
+            await close_settled(self.session, self.actor.tenant_id, self.actor.user_id)
         # AUTHZ: not filtered by Access.person_filter on purpose: a task is the user's own
         # row, its title is generic and its link opens the person's record, where the
         # sharing engine decides. Filtering here would silently drop a lead's reminder
@@ -132,9 +172,13 @@ class TaskService:
             "task",
             detail={"done": done, "returned": len(rows)},
         )
+        names = await self._names(rows)
         await self.session.commit()
         today = clock.today()
-        return Page(items=[task_out(n, today) for n in rows], next_cursor=next_cursor)
+        return Page(
+            items=[task_out(n, today, names.get(n.person_id)) for n in rows],  # type: ignore[arg-type]
+            next_cursor=next_cursor,
+        )
 
     async def mark_done(self, task_id: uuid.UUID) -> TaskOut:
         row = await self.session.scalar(

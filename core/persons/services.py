@@ -8,7 +8,17 @@ from functools import lru_cache
 from typing import Any
 
 import msgspec
-from sqlalchemy import Integer, Select, Subquery, bindparam, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    Subquery,
+    bindparam,
+    func,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.services import record
@@ -36,6 +46,27 @@ def sort_name(family_name: str, given_name: str) -> str:
 
 def like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def person_search(q: str) -> ColumnElement[bool]:
+    """People whose name or prison number matches ``q`` as a worker would type it.
+
+    The pages print a name as "Family, Given" and people say "Given Family", so both
+    forms match (and runs of spaces do not matter); a prison number matches from its start.
+    """
+    text = " ".join(q.split()).lower()
+    family, comma, given = text.partition(",")
+    terms = {text}
+    if comma:  # "Family, Given" is the sort name with its comma
+        terms.add(" ".join(f"{family} {given}".split()))
+    patterns = [f"%{like_escape(term)}%" for term in terms]
+    given_family = func.lower(Person.given_name + " " + Person.family_name)
+    prison_number = like_escape(text.replace(" ", "").upper())
+    return or_(
+        *(Person.sort_name.like(p, escape="\\") for p in patterns),
+        *(given_family.like(p, escape="\\") for p in patterns),
+        Person.prison_number.like(f"{prison_number}%", escape="\\"),
+    )
 
 
 async def get_person_row(session: AsyncSession, actor: Actor, person_id: uuid.UUID) -> Person:
@@ -85,13 +116,7 @@ def caseload_query(
         Person.tenant_id == access.actor.tenant_id, access.person_filter("identity")
     )
     if q and searching:
-        term = like_escape(q.strip().lower())
-        stmt = stmt.where(
-            or_(
-                Person.sort_name.like(f"%{term}%", escape="\\"),
-                Person.prison_number.like(f"{like_escape(q.strip().upper())}%", escape="\\"),
-            )
-        )
+        stmt = stmt.where(person_search(q))
     if location is not None:
         # Filtering on where someone is shows it: only people whose custody is shared.
         stmt = stmt.where(Person.location == location, access.person_filter("custody"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
+import msgspec
 from litestar import Request, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
@@ -122,6 +123,22 @@ async def signed_out(request: Request[Any, Any, Any]) -> Template:
 @get("/keep-alive", include_in_schema=False, status_code=204)
 async def keep_alive() -> None:
     """A signed-in request: the session middleware renews the idle timeout on it."""
+
+
+class SessionRefreshed(msgspec.Struct):
+    """How long the renewed session now lasts without activity, for the page's timers."""
+
+    idle_seconds: int
+
+
+@post("/session/refresh", include_in_schema=False, status_code=200)
+async def session_refresh(state: State) -> SessionRefreshed:
+    """Typing in a form is activity: the page posts here (CSRF-checked) while someone types.
+
+    Like any signed-in request the session middleware renews the idle timeout on it; the
+    session id is not rotated, as no privilege changes.
+    """
+    return SessionRefreshed(idle_seconds=state.settings.security.session_idle_minutes * 60)
 
 
 @get("/", include_in_schema=False)

@@ -1,4 +1,9 @@
-"""/t/{tenant}/caseload: search, filter, sort and page through the partnership's people."""
+"""/t/{tenant}/caseload: search, filter, sort and page through the partnership's people.
+
+It opens on the viewer's own people with an open episode (``people=mine``) when they have
+any, the partnership's list one link away (``people=all``); closed episodes only with
+``closed=1``. A viewer who may read nobody's identity (an analyst) is sent to the reports.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from urllib.parse import urlencode
 from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
-from litestar.response import Template
+from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.authz.access import Access
@@ -16,13 +21,17 @@ from core.authz.actor import Actor
 from core.episodes.models import Phase
 from core.web import queries
 from core.web.context import is_htmx, render
-from core.web.queries import LIBERATION_WINDOWS, SORTS, CaseloadFilters
+from core.web.queries import LIBERATION_WINDOWS, PEOPLE, SORTS, CaseloadFilters
 
 Text = Annotated[str, QueryParameter(max_length=100)]
 
 
 def page_links(filters: CaseloadFilters, pages: int) -> list[dict[str, Any]]:
-    base = {k: v for k, v in filters.__dict__.items() if v not in ("", None) and k != "page"}
+    base = {
+        k: (int(v) if isinstance(v, bool) else v)
+        for k, v in filters.__dict__.items()
+        if v not in ("", None, False) and k != "page"
+    }
     return [{"number": n, "href": "?" + urlencode(base | {"page": n})} for n in range(1, pages + 1)]
 
 
@@ -40,7 +49,14 @@ async def caseload_page(
     liberation_within: Text = "",
     sort: Text = "name",
     page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
-) -> Template:
+    people: Text = "",
+    closed: Text = "",
+) -> Template | Redirect:
+    if queries.sees_no_person(access):
+        # An empty caseload would read as "nobody referred yet"; the reports are their work.
+        return Redirect(f"/t/{actor.tenant_slug}/reports")
+    if people not in PEOPLE:
+        people = "mine" if await queries.has_own_people(db_session, access) else "all"
     window = int(liberation_within) if liberation_within.isdigit() else None
     filters = CaseloadFilters(
         q=q.strip(),
@@ -51,11 +67,18 @@ async def caseload_page(
         liberation_within=window if window in LIBERATION_WINDOWS else None,
         sort=sort if sort in SORTS else "name",
         page=page,
+        people=people,
+        closed=closed == "1",
     )
     result = await queries.caseload(db_session, access, filters)
     context: dict[str, Any] = {
         "caseload": result,
-        "values": {k: str(v) for k, v in filters.__dict__.items() if v is not None},
+        "values": {k: str(v) for k, v in filters.__dict__.items() if v is not None}
+        | {"closed": "1" if filters.closed else ""},
+        "people_links": {
+            s: "?" + urlencode({"people": s} | ({"closed": "1"} if filters.closed else {}))
+            for s in PEOPLE
+        },
         "pagination": page_links(filters, result.pages),
     }
     if is_htmx(request):

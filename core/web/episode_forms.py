@@ -7,9 +7,9 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import HTTPException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
+from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.authz.access import Access
@@ -22,7 +22,7 @@ from core.referrals.models import ReferralDecision
 from core.referrals.schemas import ReferralDecide
 from core.referrals.services import ReferralService
 from core.web.filters import humanise
-from core.web.forms import FormErrors, convert, form_values, rule_errors
+from core.web.forms import FormErrors, form_values, save_form
 from core.web.record import PERSON, form_page, person_url
 
 EPISODE = f"{PERSON}/episodes/{{episode_id:uuid}}"
@@ -86,24 +86,20 @@ async def phase_submit(
         errors.add("to", "Select the phase to move to")
     if values.get("to") == Phase.CLOSED and not values.get("reason"):
         errors.add("reason", "Enter why the episode is closing")
-    data = None
-    if not errors:
-        data = convert(
-            {"to": values["to"], "reason": values.get("reason") or None},
-            PhaseMove,
-            errors,
-            {"to": "Select the phase to move to", "reason": "Reason is too long"},
-        )
-    if data is not None:
-        try:
-            await EpisodeService(db_session, access).move(episode_id, data)
-        except HTTPException as exc:
-            if exc.status_code not in (409, 422):
-                raise
-            await db_session.rollback()
-            rule_errors(exc, errors, "to")
-        else:
-            return Redirect(person_url(actor, person_id, "phase"))
+
+    async def save(move: PhaseMove) -> None:
+        await EpisodeService(db_session, access).move(episode_id, move)
+
+    if await save_form(
+        db_session,
+        {"to": values.get("to"), "reason": values.get("reason") or None},
+        PhaseMove,
+        errors,
+        {"to": "Select the phase to move to", "reason": "Reason is too long"},
+        save,
+        "to",
+    ):
+        return Redirect(person_url(actor, person_id, "phase"))
     return await form_page(
         request,
         access,
@@ -178,26 +174,23 @@ async def decide_submit(
     errors = FormErrors()
     if values.get("decision") not in {d for d, _ in DECISIONS}:
         errors.add("decision", "Select the decision")
-    data = None
-    if not errors:
-        data = convert(
-            {"decision": values["decision"], "notes": values.get("notes") or None},
-            ReferralDecide,
-            errors,
-            {"decision": "Select the decision", "notes": "Notes must be 4,000 characters or fewer"},
-        )
-    if data is not None:
-        try:
-            await ReferralService(db_session, access).decide(referral_id, data)
-        except HTTPException as exc:
-            if exc.status_code not in (409, 422):
-                raise
-            await db_session.rollback()
-            rule_errors(exc, errors, "decision")
-            # The rollback expired the loaded row: read it again for the page.
-            referral = await referral_of(db_session, access, person_id, referral_id)
-        else:
-            return Redirect(person_url(actor, person_id, "decision") + "#referrals")
+
+    async def save(decision: ReferralDecide) -> None:
+        await ReferralService(db_session, access).decide(referral_id, decision)
+
+    if await save_form(
+        db_session,
+        {"decision": values.get("decision"), "notes": values.get("notes") or None},
+        ReferralDecide,
+        errors,
+        {"decision": "Select the decision", "notes": "Notes must be 4,000 characters or fewer"},
+        save,
+        "decision",
+    ):
+        return Redirect(person_url(actor, person_id, "decision") + "#referrals")
+    if inspect(referral).expired:
+        # A refusal rolled back and expired the loaded row: read it again for the page.
+        referral = await referral_of(db_session, access, person_id, referral_id)
     return await form_page(
         request,
         access,

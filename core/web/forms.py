@@ -3,23 +3,33 @@
 A page posts an HTML form; :func:`convert` turns its fields into the domain's msgspec
 input Struct, so the API's validation rules apply unchanged, and maps any failure to
 ``{field: message}`` for the error summary and the message beside the field.
+
+:func:`save_form` is the one form flow every page handler uses: decode into the Struct,
+call the service, and turn a refusal (403), conflict (409) or rule violation (422) into
+an error beside a field. The handler then re-renders the same form from the values it
+was sent, so nothing typed is lost whichever way the service said no.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import date, datetime, time
 from typing import Any, TypeVar
 
 import msgspec
 from litestar.exceptions import HTTPException
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.web.filters import UK
 
 T = TypeVar("T")
 
 _PATH = re.compile(r"at `\$\.([a-z_]+)")
+
+# What a service may answer that the person at the form can act on; anything else (404 for a
+# record they may not know of, 5xx) still goes to the plain error page.
+KEPT_STATUSES = frozenset({403, 409, 422})
 
 
 class FormErrors(dict[str, str]):
@@ -103,3 +113,46 @@ def rule_errors(exc: HTTPException, errors: FormErrors, default_field: str) -> N
             errors.add(str(item["key"]), message)
     else:
         errors.add(default_field, str(exc.detail))
+
+
+def refusal_message(exc: HTTPException) -> str:
+    """The words for a refused write: the decision's plain reason, never a rule or a status."""
+    detail = str(exc.detail or "").strip()
+    if exc.status_code == 403 and not detail:
+        return "You cannot make this change for this person"
+    return detail.removesuffix(".")
+
+
+async def save_form(
+    session: AsyncSession,
+    data: Mapping[str, Any] | None,
+    into: type[T],
+    errors: FormErrors,
+    messages: Mapping[str, str],
+    save: Callable[[T], Awaitable[Any]],
+    default_field: str,
+) -> bool:
+    """Decode ``data`` into ``into`` and ``save`` it; False when it was not saved.
+
+    ``data`` is None (or ``errors`` already holds something) when the handler's own checks
+    failed: nothing is sent to the service. On a refusal, conflict or rule violation the
+    session is rolled back (the service may have flushed) and the message lands beside the
+    field it names, or ``default_field``; the caller re-renders the form with its values.
+    """
+    if errors or data is None:
+        return False
+    struct = convert(dict(data), into, errors, messages)
+    if struct is None:
+        return False
+    try:
+        await save(struct)
+    except HTTPException as exc:
+        if exc.status_code not in KEPT_STATUSES:
+            raise
+        await session.rollback()
+        if exc.status_code == 403:
+            errors.add(default_field, refusal_message(exc))
+        else:
+            rule_errors(exc, errors, default_field)
+        return False
+    return True

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.authz.access import Access
 from core.authz.actor import Actor
 from core.authz.fields import PERSON_VIEW_CATEGORIES, PersonView, project
+from core.errors import not_found
 from core.meetings.models import MeetingKind
 from core.meetings.schemas import (
     ActionCreate,
@@ -36,7 +37,7 @@ from core.meetings.services import MeetingService
 from core.persons.models import Person
 from core.web import queries
 from core.web.context import is_htmx, render
-from core.web.forms import FormErrors, convert, form_values, parse_date, rule_errors
+from core.web.forms import FormErrors, form_values, parse_date, rule_errors, save_form
 from core.web.services import domain_service
 
 MEETING = "/t/{tenant:str}/meetings/{meeting_id:uuid}"
@@ -142,7 +143,10 @@ async def meeting_context(
     session: AsyncSession, access: Access, meeting: MeetingOut
 ) -> dict[str, Any]:
     orgs = await queries.organisations(session, access.actor)
+    service = domain_service(MeetingService, session, access)
     return {
+        "escalated_to": await service.escalated_to(meeting.id),
+        "earlier_actions": await service.earlier_open_actions(meeting.id),
         "meeting": meeting,
         "people": await person_names(session, access, {i.person_id for i in meeting.items}),
         "organisations": {o.id: o.name for o in orgs},
@@ -190,9 +194,17 @@ async def item_response(
     meeting = await domain_service(MeetingService, session, access).get(meeting_id)
     context = await meeting_context(session, access, meeting)
     item_errors = {item_id: errors} if errors else {}
-    item_values = {item_id: values} if errors else {}
+    item = next((i for i in meeting.items if i.id == item_id), None)
+    if item is None:
+        # Someone whose case notes are withheld: their card is not this user's to see.
+        raise not_found("Meeting item")
+    item_values = {}
+    if errors:
+        # The card comes back with what was saved, overlaid with everything typed, so a
+        # refusal of one form never empties the other (and a later save never blanks it).
+        saved_values = {"discussion": item.discussion or "", "outcome": item.outcome or ""}
+        item_values = {item_id: saved_values | values}
     if is_htmx(request):
-        item = next(i for i in meeting.items if i.id == item_id)
         return render(
             request,
             "partials/meeting_item.html",
@@ -227,22 +239,21 @@ async def item_save(
 ) -> Template | Redirect:
     values = form_values(await request.form())
     errors = FormErrors()
-    data = convert(
-        {"discussion": values.get("discussion") or None, "outcome": values.get("outcome") or None},
+    service = domain_service(MeetingService, db_session, access)
+
+    async def save(data: ItemUpdate) -> None:
+        await service.update_item(meeting_id, item_id, data)
+
+    # Only the fields the form sent change: a field left out keeps what was saved.
+    await save_form(
+        db_session,
+        {name: values[name] or None for name in ("discussion", "outcome") if name in values},
         ItemUpdate,
         errors,
         {"discussion": "Discussion is too long", "outcome": "Outcome is too long"},
+        save,
+        "outcome",
     )
-    if data is not None:
-        try:
-            await domain_service(MeetingService, db_session, access).update_item(
-                meeting_id, item_id, data
-            )
-        except HTTPException as exc:
-            if exc.status_code not in (409, 422):
-                raise
-            await db_session.rollback()
-            rule_errors(exc, errors, "outcome")
     return await item_response(request, access, db_session, meeting_id, item_id, errors, values)
 
 
@@ -262,42 +273,60 @@ async def action_add(
     if queries.parse_uuid(values.get("owner_organisation_id", "")) is None:
         errors.add("owner_organisation_id", ACTION_MESSAGES["owner_organisation_id"])
     due = parse_date(values, "due_on", errors, "Due date")
-    data = None
-    if not errors:
-        data = convert(
-            {
-                "description": values["description"],
-                "owner_organisation_id": values["owner_organisation_id"],
-                "due_on": due.isoformat() if due else None,
-                "item_id": str(item_id),
-            },
-            ActionCreate,
-            errors,
-            ACTION_MESSAGES,
-        )
-    if data is not None:
-        try:
-            await domain_service(MeetingService, db_session, access).add_action(meeting_id, data)
-        except HTTPException as exc:
-            if exc.status_code not in (409, 422):
-                raise
-            await db_session.rollback()
-            rule_errors(exc, errors, "description")
+    service = domain_service(MeetingService, db_session, access)
+
+    async def save(data: ActionCreate) -> None:
+        await service.add_action(meeting_id, data)
+
+    await save_form(
+        db_session,
+        None
+        if errors
+        else {
+            "description": values["description"],
+            "owner_organisation_id": values["owner_organisation_id"],
+            "due_on": due.isoformat() if due else None,
+            "item_id": str(item_id),
+        },
+        ActionCreate,
+        errors,
+        ACTION_MESSAGES,
+        save,
+        "description",
+    )
     return await item_response(request, access, db_session, meeting_id, item_id, errors, values)
 
 
 @post(f"{MEETING}/actions/{{action_id:uuid}}/done", include_in_schema=False)
 async def action_done(
+    request: Request[Any, Any, Any],
     actor: NamedDependency[Actor],
     access: NamedDependency[Access],
     db_session: NamedDependency[AsyncSession],
     meeting_id: FromPath[uuid.UUID],
     action_id: FromPath[uuid.UUID],
 ) -> Redirect:
+    """Mark an action done, from the agenda or from the card of the person it is about.
+
+    The service audits the change and allows it on a closed meeting: actions are followed
+    up after the meeting that agreed them."""
+    values = form_values(await request.form())
     await domain_service(MeetingService, db_session, access).update_action(
         meeting_id, action_id, ActionUpdate(completed=True)
     )
-    return Redirect(meeting_url(actor, meeting_id, "actions"))
+    return Redirect(back_from_done(actor, values))
+
+
+def back_from_done(actor: Actor, values: dict[str, str]) -> str:
+    """Where "Mark done" returns to: only the agenda or a meeting's card, never a URL taken
+    from the form, so the field cannot redirect anywhere else."""
+    if values.get("return_to") == "agenda":
+        return f"/t/{actor.tenant_slug}/meeting"
+    back_meeting = queries.parse_uuid(values.get("return_meeting", ""))
+    back_item = queries.parse_uuid(values.get("return_item", ""))
+    if back_meeting is not None:
+        return meeting_url(actor, back_meeting, f"item-{back_item}" if back_item else "")
+    return f"/t/{actor.tenant_slug}/meeting"
 
 
 @post(f"{MEETING}/items/{{item_id:uuid}}/escalate", include_in_schema=False)
@@ -389,13 +418,46 @@ async def item_add(
     return await meeting_with_errors(request, access, db_session, meeting_id, values, errors)
 
 
+def unrecorded(meeting: MeetingOut) -> list[Any]:
+    return [item for item in meeting.items if not item.outcome]
+
+
+@get(f"{MEETING}/close", include_in_schema=False)
+async def meeting_close_confirm(
+    request: Request[Any, Any, Any],
+    actor: NamedDependency[Actor],
+    access: NamedDependency[Access],
+    db_session: NamedDependency[AsyncSession],
+    meeting_id: FromPath[uuid.UUID],
+) -> Template | Redirect:
+    """Before a meeting closes for good, say who has no outcome recorded."""
+    meeting = await domain_service(MeetingService, db_session, access).get(meeting_id)
+    if meeting.closed_at is not None:
+        return Redirect(meeting_url(actor, meeting_id))
+    return render(
+        request,
+        "pages/meeting_close.html",
+        actor,
+        meeting=meeting,
+        unrecorded=unrecorded(meeting),
+        people=await person_names(db_session, access, {i.person_id for i in meeting.items}),
+        tenant_name=await queries.tenant_name(db_session, actor),
+    )
+
+
 @post(f"{MEETING}/close", include_in_schema=False)
 async def meeting_close(
+    request: Request[Any, Any, Any],
     actor: NamedDependency[Actor],
     access: NamedDependency[Access],
     db_session: NamedDependency[AsyncSession],
     meeting_id: FromPath[uuid.UUID],
 ) -> Redirect:
+    # Only the confirmation page's button closes: a close posted from anywhere else goes
+    # to that page first, so nobody closes a meeting without seeing who is unrecorded.
+    values = form_values(await request.form())
+    if values.get("confirm") != "yes":
+        return Redirect(f"{meeting_url(actor, meeting_id)}/close")
     await domain_service(MeetingService, db_session, access).close(meeting_id)
     return Redirect(meeting_url(actor, meeting_id))
 
@@ -431,5 +493,6 @@ HANDLERS = [
     item_escalate,
     attendee_add,
     item_add,
+    meeting_close_confirm,
     meeting_close,
 ]

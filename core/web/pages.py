@@ -43,6 +43,7 @@ def page_router() -> Router:
             auth_pages.signed_out,
             auth_pages.home,
             auth_pages.keep_alive,
+            auth_pages.session_refresh,
             caseload.caseload_page,
             *record.HANDLERS,
             *episode_forms.HANDLERS,

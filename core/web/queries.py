@@ -7,21 +7,25 @@ episode so that it can filter by phase, key worker and lead organisation in SQL.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from core import clock
 from core.accounts.models import Membership, User
+from core.assessments.models import Assessment, AssessmentKind
 from core.audit.services import record
 from core.authz.access import Access
 from core.authz.actor import Actor
 from core.authz.fields import (
     CUSTODY,
     EPISODE,
+    IDENTITY,
     PERSON_VIEW_CATEGORIES,
     EpisodeView,
     PersonView,
@@ -29,11 +33,16 @@ from core.authz.fields import (
 )
 from core.episodes.models import Episode, Phase
 from core.persons.models import Location, Person
-from core.persons.services import like_escape
+from core.persons.services import person_search
+from core.referrals.models import ReferralDecision
 from core.tenancy.models import Organisation, Tenant
+from core.web.filters import govuk_date
 
 PAGE_SIZE = 25
 SORTS = ("name", "liberation", "prison_number")
+# "mine": the viewer's own people (assigned to them or led by their organisation); "all":
+# the partnership's list. The page opens on "mine" when the viewer has anyone there.
+PEOPLE = ("mine", "all")
 LIBERATION_WINDOWS = (7, 14, 28, 56)
 
 
@@ -47,6 +56,9 @@ class CaseloadFilters:
     liberation_within: int | None = None  # days from today
     sort: str = "name"
     page: int = 1
+    people: str = "all"
+    # People whose current episode is closed are shown only when asked for.
+    closed: bool = False
 
     def active(self) -> bool:
         return any(
@@ -57,6 +69,7 @@ class CaseloadFilters:
                 self.key_worker,
                 self.organisation,
                 self.liberation_within,
+                self.closed,
             )
         )
 
@@ -98,11 +111,55 @@ def latest_episode_id() -> Any:
     )
 
 
+def _closed() -> ColumnElement[bool]:
+    return or_(Episode.closed_at.is_not(None), Episode.phase == Phase.CLOSED)
+
+
+def _mine(actor: Actor) -> ColumnElement[bool]:
+    """An open episode the viewer is key worker for, or that their organisation leads."""
+    return and_(
+        Episode.id.is_not(None),
+        not_(_closed()),
+        or_(
+            Episode.key_worker_id == actor.user_id,
+            Episode.lead_organisation_id == actor.organisation_id,
+        ),
+    )
+
+
+def _people(access: Access) -> Select[Any]:
+    return (
+        select(Person.id)
+        .select_from(Person)
+        .outerjoin(
+            Episode,
+            (Episode.tenant_id == Person.tenant_id) & (Episode.id == latest_episode_id()),
+        )
+        .where(
+            Person.tenant_id == access.actor.tenant_id,
+            access.person_filter("identity", person_id=Person.id),
+        )
+    )
+
+
+async def has_own_people(session: AsyncSession, access: Access) -> bool:
+    """Whether the viewer's own caseload ("mine") has anyone the protocol shows them."""
+    stmt = _people(access).where(
+        _mine(access.actor), access.person_filter(EPISODE, person_id=Person.id)
+    )
+    return await session.scalar(select(exists(stmt))) or False
+
+
+def sees_no_person(access: Access) -> bool:
+    """No grant reads anyone's identity (an analyst): the caseload would always be empty."""
+    return not access.can("identity", "read")
+
+
 async def caseload(
     session: AsyncSession, access: Access, filters: CaseloadFilters, today: date | None = None
 ) -> Caseload:
     actor = access.actor
-    today = today or date.today()
+    today = today or clock.today()
     key_worker = aliased(User)
     lead = aliased(Organisation)
     stmt = (
@@ -131,20 +188,16 @@ async def caseload(
         )
     )
     if filters.q:
-        term = like_escape(filters.q.lower())
-        stmt = stmt.where(
-            or_(
-                Person.sort_name.like(f"%{term}%", escape="\\"),
-                func.lower(Person.given_name + " " + Person.family_name).like(
-                    f"%{term}%", escape="\\"
-                ),
-                Person.prison_number.like(f"{like_escape(filters.q.upper())}%", escape="\\"),
-            )
-        )
+        stmt = stmt.where(person_search(filters.q))
     # Filtering on a field is showing it: a person whose field is withheld never matches,
     # or the count would tell what the row does not show.
     custody = access.person_filter(CUSTODY, person_id=Person.id)
     episode = access.person_filter(EPISODE, person_id=Person.id)
+    if filters.people == "mine":
+        stmt = stmt.where(_mine(actor), episode)
+    if not filters.closed:
+        # A withheld episode is not known to be closed, so it is not left out for being so.
+        stmt = stmt.where(not_(and_(Episode.id.is_not(None), _closed(), episode)))
     if filters.location in {loc.value for loc in Location}:
         stmt = stmt.where(Person.location == filters.location, custody)
     if filters.phase in {p.value for p in Phase}:
@@ -163,9 +216,12 @@ async def caseload(
         )
     total = await session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     if filters.sort == "liberation":
-        # Soonest first; people with no date come last on both databases. A withheld date
-        # sorts as no date, so the order does not tell it either.
-        liberation = case((custody, Person.liberation_date), else_=None)
+        # Soonest first from today; people with no date, or one already past (released, or
+        # never updated), come last on both databases. A withheld date sorts as no date, so
+        # the order does not tell it either.
+        liberation = case(
+            (and_(custody, Person.liberation_date >= today), Person.liberation_date), else_=None
+        )
         order = [liberation.is_(None), liberation, Person.sort_name]
     elif filters.sort == "prison_number":
         order = [Person.prison_number.is_(None), Person.prison_number, Person.sort_name]
@@ -197,6 +253,8 @@ async def caseload(
             "key_worker": filters.key_worker or None,
             "organisation": filters.organisation or None,
             "liberation_within": filters.liberation_within,
+            "people": filters.people,
+            "closed": filters.closed,
             "page": page,
             "returned": len(rows),
             "via": "page",
@@ -204,6 +262,33 @@ async def caseload(
     )
     await session.commit()
     return Caseload(rows=rows, total=total, page=page, pages=pages, filters=filters)
+
+
+async def assessment_flag(
+    session: AsyncSession, tenant_id: uuid.UUID, referrals: Sequence[Any], today: date
+) -> str | None:
+    """The record's assessment tag, from the referrals the viewer may see: the latest one not
+    declined, until its comprehensive assessment is recorded. The date is the referral's own
+    ``assessment_due_on``, the one its task carries (core/jobs/reminders.py)."""
+    live = [r for r in referrals if r.decision != ReferralDecision.DECLINED]
+    if not live:
+        return None
+    current = max(live, key=lambda r: r.received_at)
+    done = await session.scalar(
+        select(
+            exists().where(
+                Assessment.tenant_id == tenant_id,
+                Assessment.referral_id == current.id,
+                Assessment.kind == AssessmentKind.COMPREHENSIVE,
+            )
+        )
+    )
+    if done:
+        return None
+    due = govuk_date(current.assessment_due_on)
+    if current.assessment_due_on < today:
+        return f"Comprehensive assessment overdue (due {due})"
+    return f"Comprehensive assessment due {due}"
 
 
 async def tenant_name(session: AsyncSession, actor: Actor) -> str:
@@ -242,3 +327,32 @@ async def user_names(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UU
         return {}
     rows = await session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))
     return {uid: name for uid, name in rows.all()}
+
+
+async def person_names(
+    session: AsyncSession, access: Access, person_ids: set[uuid.UUID], via: str
+) -> dict[uuid.UUID, str]:
+    """The "Family, Given" name of each of these people whose identity this user may read.
+
+    A list that names people (the mentoring schedule, family days) reads their identity,
+    so the names it shows are audited like the caseload's; someone not shared is left out.
+    """
+    readable = await access.readable_for(list(person_ids), [IDENTITY])
+    shown = [pid for pid, categories in readable.items() if IDENTITY in categories]
+    if not shown:
+        return {}
+    rows = await session.execute(
+        select(Person.id, Person.family_name, Person.given_name).where(
+            Person.tenant_id == access.actor.tenant_id, Person.id.in_(shown)
+        )
+    )
+    names = {pid: f"{family}, {given}" for pid, family, given in rows.all()}
+    record(
+        session,
+        access.actor,
+        "list",
+        "person",
+        detail={"via": via, "returned": len(names), "person_ids": sorted(map(str, names))},
+    )
+    await session.commit()
+    return names

@@ -16,13 +16,14 @@ from typing import Annotated, Any
 from litestar import Request, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.exceptions import HTTPException
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 from markupsafe import Markup
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.authz.access import Access
+from core.accounts.models import Membership
+from core.authz.access import Access, category_words
 from core.authz.actor import Actor
 from core.authz.fields import EpisodeView, PersonView, project
 from core.consents.schemas import ConsentCreate, ConsentWithdraw
@@ -53,11 +54,10 @@ from core.web.context import csrf_input, render
 from core.web.filters import humanise, org_kind
 from core.web.forms import (
     FormErrors,
-    convert,
     form_values,
     parse_date,
     parse_time,
-    rule_errors,
+    save_form,
     uk_moment,
 )
 from core.web.services import domain_service
@@ -75,6 +75,42 @@ SECTION_CATEGORIES = {
     "plan": RECORD_CATEGORIES["recovery_plan"],
     "outcomes": RECORD_CATEGORIES["outcome_review"],
 }
+
+# How each part is named when it is withheld: in the one notice, and on its own section.
+SECTION_WORDS = {
+    "plan": ("the recovery plan", "The recovery plan is not shared with your organisation."),
+    "outcomes": ("outcome reviews", "Outcome reviews are not shared with your organisation."),
+    "consents": ("consent records", "Consent records are not shared with your organisation."),
+    "referrals": ("referral history", "Referral history is not shared with your organisation."),
+}
+
+
+def join_words(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``: a list as a sentence reads it."""
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def withheld_notice(
+    shown: dict[str, bool],
+    hidden_categories: list[str],
+    contact: str | None,
+) -> dict[str, Any] | None:
+    """One notice for everything this viewer is not shown, and whom to ask.
+
+    A worker missing four sections needs one sentence saying so, not four identical
+    panels; the contact is named only when the viewer may already see who it is.
+    """
+    parts = [words for section, (words, _) in SECTION_WORDS.items() if not shown[section]]
+    # A withheld plugin panel is its category's work: named once, with the categories.
+    if hidden_categories:
+        named = join_words([category_words(c) for c in hidden_categories])
+        parts.append(f"work filed under {named}")
+    if not parts:
+        return None
+    return {"summary": join_words(parts), "contact": contact}
+
 
 DONE_MESSAGES = {
     "intervention": "Intervention logged",
@@ -238,17 +274,27 @@ async def person_page(
             else None,
         },
     )
+    contact = None
+    # The key worker's organisation, named only when the viewer may see who the key worker is.
+    if current and current.key_worker_id and "key_worker" not in episode.withheld:
+        org_id = await db_session.scalar(
+            select(Membership.organisation_id).where(
+                Membership.tenant_id == actor.tenant_id,
+                Membership.user_id == current.key_worker_id,
+            )
+        )
+        contact = organisations.get(org_id) if org_id else None
+    writable = await access.writable_categories(person_id)
     today = date.today()
     flags: list[str] = []
     if person.liberation_date and 0 <= (person.liberation_date - today).days <= 14:
         flags.append(f"Liberation in {(person.liberation_date - today).days} days")
-    flags += [
-        f"Comprehensive assessment due {r.assessment_due_on:%d %b}"
-        for r in referrals
-        if r.decision != "declined" and r.assessment_due_on < today
-    ][:1]
+    # The same due date as the task, with its year; gone once the assessment is recorded.
+    if assessment := await queries.assessment_flag(db_session, actor.tenant_id, referrals, today):
+        flags.append(assessment)
     if any(c.withdrawn_at for c in consents):
         flags.append("Consent withdrawn for some sharing")
+    panels = await plugin_panels(request, db_session, actor, access, person_id, readable)
     return render(
         request,
         "pages/person.html",
@@ -269,19 +315,25 @@ async def person_page(
         reviews=reviews,
         charts=charts,
         domains=DOMAINS,
-        panels=await plugin_panels(request, db_session, actor, access, person_id, readable),
+        panels=panels,
+        section_words={k: v[1] for k, v in SECTION_WORDS.items()},
+        notice=withheld_notice(
+            {s: shown(s) for s in SECTION_CATEGORIES},
+            [c for c in access.categories if c not in readable],
+            contact,
+        ),
         organisations=organisations,
         names=names,
-        # Offer only the forms whose category the protocol lets this user write at all;
-        # the services still decide for this person (scope, consent) when the form is sent.
+        # Offer a form only when it can be sent: the same decision as the write's own check,
+        # for this person (scope and consent included), not merely "somewhere in the protocol".
         can_write={
-            "intervention": any(access.can(c, "write") for c in set(kinds.values())),
-            "referral": access.can(RECORD_CATEGORIES["referral"], "write"),
-            "review": access.can(RECORD_CATEGORIES["outcome_review"], "write"),
-            "consent": access.can(RECORD_CATEGORIES["consent"], "write"),
-            "plan": access.can(RECORD_CATEGORIES["recovery_plan"], "write"),
-            "episode": access.can(RECORD_CATEGORIES["episode"], "write"),
-            "liberation": access.can(RECORD_CATEGORIES["person.custody"], "write"),
+            "intervention": bool(writable & set(kinds.values())),
+            "referral": RECORD_CATEGORIES["referral"] in writable,
+            "review": RECORD_CATEGORIES["outcome_review"] in writable,
+            "consent": RECORD_CATEGORIES["consent"] in writable,
+            "plan": RECORD_CATEGORIES["recovery_plan"] in writable,
+            "episode": RECORD_CATEGORIES["episode"] in writable,
+            "liberation": RECORD_CATEGORIES["person.custody"] in writable,
         },
         done=DONE_MESSAGES.get(done or ""),
         tenant_name=await queries.tenant_name(db_session, actor),
@@ -329,10 +381,17 @@ def date_values(prefix: str, day: date | None) -> dict[str, str]:
     }
 
 
-def kind_options(state: State, access: Access) -> list[tuple[str, str]]:
-    """Kinds whose category this partnership has: a switched-off plugin's kinds are not offered."""
+def kind_options(
+    state: State, access: Access, writable: set[str] | None = None
+) -> list[tuple[str, str]]:
+    """Kinds whose category this partnership has: a switched-off plugin's kinds are not offered.
+
+    With ``writable`` (the blank form), only the kinds this viewer may log for the person;
+    a sent form is checked against the partnership's kinds, so a refusal says why.
+    """
     kinds = state.intervention_kinds
-    offered = [k for k, category in kinds.items() if category in access.categories]
+    allowed = set(access.categories) if writable is None else writable & set(access.categories)
+    offered = [k for k, category in kinds.items() if category in allowed]
     return sorted(((k, humanise(k)) for k in offered), key=lambda o: o[1])
 
 
@@ -363,7 +422,7 @@ async def intervention_form(
         "pages/intervention_form.html",
         values,
         FormErrors(),
-        kinds=kind_options(state, access),
+        kinds=kind_options(state, access, await access.writable_categories(person_id)),
     )
 
 
@@ -392,30 +451,20 @@ async def intervention_submit(
     if duration and not duration.isdigit():
         errors.add("duration_minutes", INTERVENTION_MESSAGES["duration_minutes"])
     data = None
-    if not errors and day is not None:
-        data = convert(
-            {
-                "person_id": str(person_id),
-                "kind": values["kind"],
-                "setting": values["setting"],
-                "occurred_at": uk_moment(day, at).isoformat(),
-                "duration_minutes": int(duration) if duration else None,
-                "notes": values.get("notes") or None,
-            },
-            InterventionCreate,
-            errors,
-            INTERVENTION_MESSAGES,
-        )
-    if data is not None:
-        try:
-            await InterventionService(db_session, access, state.intervention_kinds).create(data)
-        except HTTPException as exc:
-            if exc.status_code not in (409, 422):
-                raise
-            await db_session.rollback()
-            rule_errors(exc, errors, "kind")
-        else:
-            return Redirect(person_url(actor, person_id, "intervention") + "#timeline")
+    if day is not None:
+        data = {
+            "person_id": str(person_id),
+            "kind": values.get("kind"),
+            "setting": values.get("setting"),
+            "occurred_at": uk_moment(day, at).isoformat(),
+            "duration_minutes": int(duration) if duration.isdigit() else None,
+            "notes": values.get("notes") or None,
+        }
+    service = InterventionService(db_session, access, state.intervention_kinds)
+    if await save_form(
+        db_session, data, InterventionCreate, errors, INTERVENTION_MESSAGES, service.create, "kind"
+    ):
+        return Redirect(person_url(actor, person_id, "intervention") + "#timeline")
     if "occurred_at" in errors:
         errors["occurred_on"] = errors.pop("occurred_at")
     return await form_page(
@@ -461,18 +510,20 @@ async def liberation_submit(
     values = form_values(await request.form())
     errors = FormErrors()
     day = parse_date(values, "liberation_date", errors, "Liberation date")
-    if not errors:
-        try:
-            await PersonService(db_session, access).update(
-                person_id, PersonUpdate(liberation_date=day)
-            )
-        except HTTPException as exc:
-            if exc.status_code not in (409, 422):
-                raise
-            await db_session.rollback()
-            rule_errors(exc, errors, "liberation_date")
-        else:
-            return Redirect(person_url(actor, person_id, "liberation"))
+
+    async def save(data: PersonUpdate) -> None:
+        await PersonService(db_session, access).update(person_id, data)
+
+    if await save_form(
+        db_session,
+        {"liberation_date": day.isoformat() if day else None},
+        PersonUpdate,
+        errors,
+        {"liberation_date": "Liberation date must be a real date"},
+        save,
+        "liberation_date",
+    ):
+        return Redirect(person_url(actor, person_id, "liberation"))
     return await form_page(
         request, access, db_session, person_id, "pages/liberation_form.html", values, errors
     )
@@ -520,32 +571,20 @@ async def referral_submit(
     day = parse_date(values, "received_on", errors, "Date received")
     if day is not None and day > date.today():
         errors.add("received_on", "Date received must be today or in the past")
-    data = None
-    if not errors:
-        received = None
-        if day is not None and day != date.today():
-            received = uk_moment(day, None).isoformat()
-        data = convert(
-            {
-                "person_id": str(person_id),
-                "source": values["source"],
-                "reason": values.get("reason") or None,
-                "received_at": received,
-            },
-            ReferralCreate,
-            errors,
-            REFERRAL_MESSAGES,
-        )
-    if data is not None:
-        try:
-            await ReferralService(db_session, access).create(data)
-        except HTTPException as exc:
-            if exc.status_code not in (409, 422):
-                raise
-            await db_session.rollback()
-            rule_errors(exc, errors, "source")
-        else:
-            return Redirect(person_url(actor, person_id, "referral") + "#referrals")
+    received = None
+    if day is not None and day != date.today():
+        received = uk_moment(day, None).isoformat()
+    data = {
+        "person_id": str(person_id),
+        "source": values.get("source"),
+        "reason": values.get("reason") or None,
+        "received_at": received,
+    }
+    service = ReferralService(db_session, access)
+    if await save_form(
+        db_session, data, ReferralCreate, errors, REFERRAL_MESSAGES, service.create, "source"
+    ):
+        return Redirect(person_url(actor, person_id, "referral") + "#referrals")
     return await form_page(
         request,
         access,
@@ -611,29 +650,25 @@ async def review_submit(
         else:
             scores[domain] = int(raw)
     data = None
-    if not errors and day is not None:
-        data = convert(
-            {
-                "person_id": str(person_id),
-                "reviewed_on": day.isoformat(),
-                "setting": values["setting"],
-                "notes": values.get("notes") or None,
-                **scores,
-            },
-            OutcomeReviewCreate,
-            errors,
-            REVIEW_MESSAGES,
-        )
-    if data is not None:
-        try:
-            await domain_service(OutcomeReviewService, db_session, access).create(data)
-        except HTTPException as exc:
-            if exc.status_code not in (409, 422):
-                raise
-            await db_session.rollback()
-            rule_errors(exc, errors, "reviewed_on")
-        else:
-            return Redirect(person_url(actor, person_id, "review") + "#outcomes")
+    if day is not None:
+        data = {
+            "person_id": str(person_id),
+            "reviewed_on": day.isoformat(),
+            "setting": values.get("setting"),
+            "notes": values.get("notes") or None,
+            **scores,
+        }
+    service = domain_service(OutcomeReviewService, db_session, access)
+    if await save_form(
+        db_session,
+        data,
+        OutcomeReviewCreate,
+        errors,
+        REVIEW_MESSAGES,
+        service.create,
+        "reviewed_on",
+    ):
+        return Redirect(person_url(actor, person_id, "review") + "#outcomes")
     return await form_page(
         request,
         access,
@@ -710,31 +745,19 @@ async def consent_submit(
         errors.add("recipient", CONSENT_MESSAGES["recipient"])
     if not values.get("purpose"):
         errors.add("purpose", CONSENT_MESSAGES["purpose"])
-    data = None
-    if not errors:
-        data = convert(
-            {
-                "category": values["category"],
-                "purpose": values["purpose"],
-                "lawful_basis": values.get("lawful_basis", ""),
-                **target,
-            },
-            ConsentCreate,
-            errors,
-            CONSENT_MESSAGES,
-        )
-    if data is not None:
-        try:
-            await ConsentService(db_session, access).create(
-                person_id, data, categories=state.sharing_categories
-            )
-        except HTTPException as exc:
-            if exc.status_code not in (409, 422):
-                raise
-            await db_session.rollback()
-            rule_errors(exc, errors, "category")
-        else:
-            return Redirect(person_url(actor, person_id, "consent") + "#consent")
+    data = {
+        "category": values.get("category"),
+        "purpose": values.get("purpose"),
+        "lawful_basis": values.get("lawful_basis", ""),
+        **target,
+    }
+
+    async def save(consent: ConsentCreate) -> None:
+        service = ConsentService(db_session, access)
+        await service.create(person_id, consent, categories=state.sharing_categories)
+
+    if await save_form(db_session, data, ConsentCreate, errors, CONSENT_MESSAGES, save, "category"):
+        return Redirect(person_url(actor, person_id, "consent") + "#consent")
     for key in ("recipient_kind", "recipient_organisation_id"):
         if key in errors:
             errors["recipient"] = errors.pop(key)
@@ -833,32 +856,23 @@ async def plan_action_submit(
     if queries.parse_uuid(values.get("owner_organisation_id", "")) is None:
         errors.add("owner_organisation_id", PLAN_ACTION_MESSAGES["owner_organisation_id"])
     due = parse_date(values, "due_on", errors, "Due date")
-    data = None
-    if not errors:
-        data = convert(
-            {
-                "description": values["description"],
-                "owner_organisation_id": values["owner_organisation_id"],
-                "due_on": due.isoformat() if due else None,
-            },
-            PlanActionCreate,
-            errors,
-            PLAN_ACTION_MESSAGES,
-        )
-    if data is not None:
-        try:
-            service = domain_service(PlanService, db_session, access)
-            plan = await service.get(plan_id)
-            if plan.person_id != person_id:
-                raise not_found("Plan")
-            await service.add_action(plan_id, data)
-        except HTTPException as exc:
-            if exc.status_code not in (409, 422):
-                raise
-            await db_session.rollback()
-            rule_errors(exc, errors, "description")
-        else:
-            return Redirect(person_url(actor, person_id, "plan_action") + "#plan")
+    data = {
+        "description": values.get("description"),
+        "owner_organisation_id": values.get("owner_organisation_id"),
+        "due_on": due.isoformat() if due else None,
+    }
+
+    async def save(action: PlanActionCreate) -> None:
+        service = domain_service(PlanService, db_session, access)
+        plan = await service.get(plan_id)
+        if plan.person_id != person_id:
+            raise not_found("Plan")
+        await service.add_action(plan_id, action)
+
+    if await save_form(
+        db_session, data, PlanActionCreate, errors, PLAN_ACTION_MESSAGES, save, "description"
+    ):
+        return Redirect(person_url(actor, person_id, "plan_action") + "#plan")
     return await form_page(
         request,
         access,

@@ -31,7 +31,8 @@ async def tasks_page(
     done: Annotated[str | None, QueryParameter(max_length=10)] = None,
 ) -> Template:
     done_view = show == "done"
-    tasks = await domain_service(TaskService, db_session, access).list(
+    # With access, so each task names its person where the protocol shows their identity.
+    tasks = await TaskService(db_session, actor, access).list(
         done=done_view, limit=TASKS_SHOWN, cursor=None
     )
     return render(

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.authz.access import Access
 from core.web.context import PAGE_EXCEPTION_HANDLERS, render
+from core.web.queries import person_names
 from plugins.family_support.services import DEFAULT_DUE_WEEKS, FamilySupportService
 
 # One long page; the API pages through more.
@@ -28,11 +29,15 @@ async def family_days_page(
         start=None, end=None, status=None, person_id=None, limit=PAGE_ROWS, cursor=None
     )
     due = await service.due_for_family_day(weeks=DEFAULT_DUE_WEEKS, limit=PAGE_ROWS, cursor=None)
+    names = await person_names(
+        db_session, access, {d.person_id for d in days.items}, "family_support_family_days"
+    )
     return render(
         request,
         "family_support/family_days.html",
         access.actor,
         days=days.items,
+        names=names,
         due=due.items,
         weeks=DEFAULT_DUE_WEEKS,
     )

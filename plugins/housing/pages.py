@@ -29,9 +29,17 @@ from core.authz.access import Access
 from core.persons.models import Person
 from core.plugins import require_plugin
 from core.web.context import PAGE_EXCEPTION_HANDLERS, is_htmx, render
-from core.web.forms import FormErrors, convert, form_values, parse_date, rule_errors
+from core.web.forms import (
+    FormErrors,
+    convert,
+    form_values,
+    parse_date,
+    rule_errors,
+    save_form,
+)
+from core.web.record import form_page, person_url
 from plugins.housing.models import Status
-from plugins.housing.schemas import BoardItem, StepCreate
+from plugins.housing.schemas import BoardItem, HousingCreate, HousingUpdate, StepCreate
 from plugins.housing.services import (
     ALLOWED,
     CATEGORY,
@@ -225,10 +233,92 @@ async def move_along(
     )
 
 
+DETAILS = "/t/{tenant:str}/housing/persons/{person_id:uuid}/details"
+DETAILS_TEMPLATE = "housing/details_form.html"
+DETAILS_MESSAGES = {
+    "local_authority_id": "Select a local authority from the list",
+    "needs": "Enter the housing needs in 500 characters or fewer",
+}
+
+
+async def details_page(
+    request: Request[Any, Any, Any],
+    access: Access,
+    session: AsyncSession,
+    person_id: uuid.UUID,
+    values: dict[str, str],
+    errors: FormErrors,
+) -> Template:
+    authorities = await HousingService(session, access).authorities()
+    return await form_page(
+        request,
+        access,
+        session,
+        person_id,
+        DETAILS_TEMPLATE,
+        values,
+        errors,
+        authorities=[(str(a.id), a.name) for a in authorities],
+    )
+
+
+@get(DETAILS, include_in_schema=False)
+async def details_form(
+    request: Request[Any, Any, Any],
+    access: NamedDependency[Access],
+    db_session: NamedDependency[AsyncSession],
+    person_id: FromPath[uuid.UUID],
+) -> Template:
+    require_plugin(access.actor, PLUGIN)
+    # The form is for someone who may change housing: the same check the save makes.
+    await access.require(CATEGORY, "write", person_id)
+    housing = await HousingService(db_session, access).panel(person_id)
+    values = {
+        "local_authority_id": str(housing.local_authority_id or "") if housing else "",
+        "needs": (housing.needs or "") if housing else "",
+    }
+    return await details_page(request, access, db_session, person_id, values, FormErrors())
+
+
+@post(DETAILS, include_in_schema=False)
+async def details_submit(
+    request: Request[Any, Any, Any],
+    access: NamedDependency[Access],
+    db_session: NamedDependency[AsyncSession],
+    person_id: FromPath[uuid.UUID],
+) -> Template | Redirect:
+    require_plugin(access.actor, PLUGIN)
+    values = form_values(await request.form())
+    errors = FormErrors()
+    authority = values.get("local_authority_id", "")
+    data = {"local_authority_id": authority or None, "needs": values.get("needs") or None}
+    service = HousingService(db_session, access)
+    await access.require(CATEGORY, "write", person_id)
+    # A record opens when a liberation date is set; before that the form opens one.
+    existing = await service.panel(person_id)
+
+    async def create(details: HousingCreate) -> None:
+        await service.create(person_id, details)
+
+    async def update(details: HousingUpdate) -> None:
+        await service.update(person_id, details)
+
+    saved = (
+        await save_form(db_session, data, HousingUpdate, errors, DETAILS_MESSAGES, update, "needs")
+        if existing is not None
+        else await save_form(
+            db_session, data, HousingCreate, errors, DETAILS_MESSAGES, create, "needs"
+        )
+    )
+    if saved:
+        return Redirect(person_url(access.actor, person_id) + "#panel-housing")
+    return await details_page(request, access, db_session, person_id, values, errors)
+
+
 def page_router() -> Router:
     return Router(
         path="/",
-        route_handlers=[board_page, move_along],
+        route_handlers=[board_page, move_along, details_form, details_submit],
         exception_handlers=PAGE_EXCEPTION_HANDLERS,
         include_in_schema=False,
     )

@@ -95,7 +95,7 @@ def test_the_lead_shares_health_and_a_sacro_worker_then_sees_it(
         page.get_by_label("Person", exact=True).fill("LM100205")
         page.get_by_label("Information", exact=True).select_option("health")
         page.get_by_role("button", name="Explain").click()
-        expect(page.locator("#decision")).to_contain_text("Allowed by the rule")
+        expect(page.locator("#decision")).to_contain_text("Allowed by the protocol")
         check_page(page, "protocol-explain")
 
         # The other partner's next page load decides under the new version.

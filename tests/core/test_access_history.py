@@ -229,3 +229,12 @@ async def test_a_partner_sees_its_own_and_no_export_button(world):
         data={"reason": "curious", "confirm": "yes", "_csrf_token": token},
     )
     assert refused.status_code == 403
+
+
+async def test_dates_far_in_the_past_or_future_are_answered_not_crashed_on(world):
+    # Found by the fuzzer: a `since` in the year 352 or an `until` in 9999 was a 500.
+    person = await add_person(world)
+    for query in ("since=0352-12-11", "until=0120-10-25", "until=9999-12-31", "since=0001-01-01"):
+        for suffix in ("access-history", "access-history.csv"):
+            response = await world.get("lm_lead", f"{LM}/persons/{person}/{suffix}?{query}")
+            assert response.status_code in (200, 400), (query, suffix, response.text)
