@@ -26,6 +26,7 @@ from core.accounts.models import Membership
 from core.authz.access import Access, category_words
 from core.authz.actor import Actor
 from core.authz.fields import EpisodeView, PersonView, project
+from core.authz.relations import ALLOCATION, SELF_ALLOCATION
 from core.consents.schemas import ConsentCreate, ConsentWithdraw
 from core.consents.services import ConsentService
 from core.episodes.services import EpisodeService
@@ -334,6 +335,13 @@ async def person_page(
             "plan": RECORD_CATEGORIES["recovery_plan"] in writable,
             "episode": RECORD_CATEGORIES["episode"] in writable,
             "liberation": RECORD_CATEGORIES["person.custody"] in writable,
+            # Taking a case on allocates oneself: a decision the protocol names, not a write.
+            "take_on": all(
+                [
+                    (await access.decide(ALLOCATION, "write", person_id)).allowed,
+                    (await access.decide(SELF_ALLOCATION, "write", person_id)).allowed,
+                ]
+            ),
         },
         done=DONE_MESSAGES.get(done or ""),
         tenant_name=await queries.tenant_name(db_session, actor),

@@ -739,13 +739,15 @@ async def test_take_on_move_phase_and_decide_from_the_record(world: Any) -> None
     base = f"{PAGES}/persons/{person_id}"
     record = await world.client.get(base)
     # A worker may not make themself key worker (issue 13); the lead, whom the protocol
-    # lets allocate themself, may.
+    # lets allocate themself, may. The button is offered only where it can be pressed.
+    assert "Take on" not in record.text
     refused = await world.client.post(
         f"{base}/episodes/{episode_id}/key-worker", data={"_csrf_token": csrf_from(record.text)}
     )
     assert refused.status_code == 403
     await sign_in(world, "lm_lead")
     record = await world.client.get(base)
+    assert "Take on" in record.text
     took = await world.client.post(
         f"{base}/episodes/{episode_id}/key-worker", data={"_csrf_token": csrf_from(record.text)}
     )
