@@ -23,6 +23,8 @@ from core.episodes.models import Episode
 from tests.conftest import PASSWORD
 
 LM = "/api/v1/t/low-moss"
+# The partnership's whole list, not the default "my people": every person is compared.
+EVERYONE = {"people": "all"}
 LC = "/api/v1/t/leicester"
 CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
 USERS = ("lm_worker", "lm_sacro", "lm_nurse", "lm_officer", "lc_worker", "lm_lead_only")
@@ -168,7 +170,7 @@ async def test_every_view_shows_a_field_exactly_when_the_record_does(
             for p in (await world.get(user, f"{tenant_api}/persons?limit=100")).json()["items"]
         }
         await sign_in(world, user)
-        caseload_html = (await world.client.get(f"/t/{tenant}/caseload")).text
+        caseload_html = (await world.client.get(f"/t/{tenant}/caseload", params=EVERYONE)).text
         agenda = (await world.get(user, f"{tenant_api}/meetings/agenda")).json()
         on_agenda = {e["person_id"]: e for e in agenda.get("persons", [])}
         for key, (api, person) in people.items():
@@ -248,19 +250,22 @@ async def test_the_issue_case_key_worker_and_phase(
     assert record is not None
     assert record["page"]["Phase"] == "Not shared with your organisation"
     assert record["page"]["Key worker"] == "Not shared with your organisation"
-    html = (await world.client.get("/t/low-moss/caseload")).text
+    html = (await world.client.get("/t/low-moss/caseload", params=EVERYONE)).text
     cells = caseload_cells(html, person)
     assert cells is not None
     assert "Lm Sacro" not in cells[0] and "Key worker" not in cells[0]
     assert "Referral" not in cells[3] and NOT_SHARED in cells[3]
     # Filtering on a withheld field is showing it: the person never matches.
-    filters = ({"phase": "referral"}, {"key_worker": str(world.users["lm_sacro"].id)})
+    filters = (
+        {**EVERYONE, "phase": "referral"},
+        {**EVERYONE, "key_worker": str(world.users["lm_sacro"].id)},
+    )
     for params in filters:
         filtered = (await world.client.get("/t/low-moss/caseload", params=params)).text
         assert caseload_cells(filtered, person) is None, params
     # Lm Sacro, whose organisation works with the person, sees both in both views.
     await sign_in(world, "lm_sacro")
-    html = (await world.client.get("/t/low-moss/caseload")).text
+    html = (await world.client.get("/t/low-moss/caseload", params=EVERYONE)).text
     cells = caseload_cells(html, person)
     assert cells is not None and "Key worker: Lm Sacro" in cells[0]
     assert NOT_SHARED not in cells[3] and "Referral" in cells[3]
