@@ -40,13 +40,14 @@ FIELD_CATEGORIES: dict[str, str] = {
     "establishment": CUSTODY,
     "reception_date": CUSTODY,
     "liberation_date": CUSTODY,
-    # their current episode (the record's "Phase" and "Key worker" lines)
+    # their current episode (the record's "Phase" line)
     "episode_id": EPISODE,
     "phase": EPISODE,
-    "key_worker": EPISODE,
-    "key_worker_id": EPISODE,
-    "lead_organisation": EPISODE,
-    "lead_organisation_id": EPISODE,
+    # whom to contact about them: told to anyone who may see the person at all (issue 12)
+    "key_worker": IDENTITY,
+    "key_worker_id": IDENTITY,
+    "lead_organisation": IDENTITY,
+    "lead_organisation_id": IDENTITY,
 }
 
 # The categories some field of a person view may need: what a list asks SQL for, per row.

@@ -11,9 +11,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.db.base import Base, TenantScoped, tenant_fk, utcnow
 
 
-def caseload_key(owner: str) -> tuple[str, ...]:
-    """A viewer's caseload in name order: one index range per organisation, user or kind."""
-    return ("tenant_id", owner, "sort_name", "person_id")
+def caseload_key(*owner: str, covering: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """A viewer's caseload in name order: one index range per organisation, user or kind.
+
+    ``covering`` columns ride at the end so a filter on them is read from the index alone.
+    """
+    return ("tenant_id", *owner, "sort_name", "person_id", *covering)
 
 
 def sort_name_copy() -> Mapped[str]:

@@ -66,30 +66,10 @@ async def decide_organisation(
         return False
     if not checked:
         await require_allocation(access, person_id)
-    session, actor = access.session, access.actor
-    if await session.get(PersonOrganisation, (actor.tenant_id, organisation_id, person_id)):
-        return False
-    session.add(
-        PersonOrganisation(
-            tenant_id=actor.tenant_id,
-            organisation_id=organisation_id,
-            person_id=person_id,
-            reason=basis,
-            decided_by=actor.user_id,
-            decision_note=note,
-        )
+    row = PersonOrganisation(organisation_id=organisation_id, person_id=person_id)
+    return await _decided(
+        access, row, "person_organisation", {"organisation_id": organisation_id}, basis, note
     )
-    await session.flush()
-    record(
-        session,
-        actor,
-        "decide",
-        "person_organisation",
-        person_id=person_id,
-        detail={"organisation_id": str(organisation_id), "basis": basis, "note": note},
-    )
-    access.forget(person_id)
-    return True
 
 
 async def decide_assignment(
@@ -103,29 +83,33 @@ async def decide_assignment(
     if user_id is None:
         return False
     await require_allocation(access, person_id, user_id=user_id)
+    row = PersonAssignment(user_id=user_id, person_id=person_id)
+    return await _decided(access, row, "person_assignment", {"user_id": user_id}, basis, note)
+
+
+async def _decided(
+    access: Access,
+    row: PersonOrganisation | PersonAssignment,
+    kind: str,
+    holder: dict[str, uuid.UUID],
+    basis: str,
+    note: str | None,
+) -> bool:
+    """Record an allowed decision: the relation row (unless it exists), the audit event,
+    and the actor's cached scope dropped so the widened access shows at once."""
     session, actor = access.session, access.actor
-    if await session.get(PersonAssignment, (actor.tenant_id, user_id, person_id)):
+    (holder_id,) = holder.values()
+    if await session.get(type(row), (actor.tenant_id, holder_id, row.person_id)):
         return False
-    session.add(
-        PersonAssignment(
-            tenant_id=actor.tenant_id,
-            user_id=user_id,
-            person_id=person_id,
-            reason=basis,
-            decided_by=actor.user_id,
-            decision_note=note,
-        )
-    )
+    row.tenant_id = actor.tenant_id
+    row.reason = basis
+    row.decided_by = actor.user_id
+    row.decision_note = note
+    session.add(row)
     await session.flush()
-    record(
-        session,
-        actor,
-        "decide",
-        "person_assignment",
-        person_id=person_id,
-        detail={"user_id": str(user_id), "basis": basis, "note": note},
-    )
-    access.forget(person_id)
+    detail = {**{k: str(v) for k, v in holder.items()}, "basis": basis, "note": note}
+    record(session, actor, "decide", kind, person_id=row.person_id, detail=detail)
+    access.forget(row.person_id)
     return True
 
 

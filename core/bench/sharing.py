@@ -7,7 +7,8 @@ the compiled grants, the protocol in the SQL) and off (the same page of the same
 partnership with no protocol in the way), for users at each scope, under a 1k-line and a
 100k-line protocol. The cases run interleaved, page by page, so the machine's other work
 falls on all of them alike. It counts enforce() calls per request from the policy store.
-Every number printed is measured in this run."""
+It then times name and prison-number search and the HTML caseload page, before and after
+(core.bench.scaling). Every number printed is measured in this run."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from core.authz.access import Access
 from core.authz.actor import Actor, CurrentUser, resolve_actor
 from core.authz.enforcer import PolicyStore, TenantPolicy
 from core.authz.models import PersonAssignment, PersonOrganisation, ProtocolVersion
+from core.bench import scaling
 from core.consents.models import Consent
 from core.interventions.models import Intervention
 from core.pagination import cursor_key, page_of
@@ -242,7 +244,7 @@ async def caseload_page(
         after = cursor_key(cursor, 2, [None, uuid.UUID])
         stmt = caseload_statement(None, actor.tenant_id, after is not None)
         params = page_params(after, PAGE + 1)
-    rows = list((await session.scalars(stmt, params)).all())
+    rows = list((await session.execute(stmt, params)).all())
     rows, next_cursor = page_of(rows, PAGE, lambda p: [p.sort_name, str(p.id)])
     return len(rows), next_cursor
 
@@ -296,7 +298,7 @@ async def run(
     protocols: list[int],
     pages: int,
     say: Callable[[str], None],
-) -> list[Result]:
+) -> Measured:
     say(f"building {persons:,} people with interventions, consents and relations ...")
     started = time.perf_counter()
     built = await build(factory, persons, say)
@@ -332,10 +334,20 @@ async def run(
                     rows=on.rows,
                 )
             )
-    return results
+    # Search and the HTML caseload at this size, under the smallest protocol.
+    scaled_users = scaling.pick_users(built["users"])
+    rounds = max(5, min(pages, 30))
+    scaled = await scaling.measure(factory, store, policies[0], scaled_users, persons, rounds, say)
+    return Measured(results, scaled)
 
 
-def report(backend: str, persons: int, results: list[Result], say: Callable[[str], None]) -> None:
+class Measured(msgspec.Struct):
+    sharing: list[Result]
+    scaled: list[scaling.Scaled]
+
+
+def report(backend: str, persons: int, measured: Measured, say: Callable[[str], None]) -> None:
+    results = measured.sharing
     say("")
     say(f"{backend}: caseload page ({PAGE} people), {persons:,} people, median of each run")
     header = (
@@ -359,3 +371,4 @@ def report(backend: str, persons: int, results: list[Result], say: Callable[[str
         for user, rows in by_user.items():
             growth = rows[large].authorized_ms / rows[small].authorized_ms
             say(f"  {user}: {large:,}-line / {small:,}-line latency = {growth:.2f}")
+    scaling.report(measured.scaled, say)

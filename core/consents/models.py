@@ -7,12 +7,11 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.authz.models import sort_name_copy
+from core.authz.models import caseload_key, sort_name_copy
 from core.db.base import Base, TenantScoped, tenant_fk
 
-
-def caseload_key(*owner: str) -> tuple[str, ...]:
-    return ("tenant_id", *owner, "sort_name", "person_id", "withdrawn_at", "given_at", "expires_at")
+# Whether a consent is in force, carried in its caseload indexes.
+IN_FORCE = ("withdrawn_at", "given_at", "expires_at")
 
 
 class LawfulBasis(StrEnum):
@@ -31,10 +30,13 @@ class Consent(TenantScoped, Base):
         Index(None, "tenant_id", "person_id", "category"),
         # A consent-scoped caseload, in name order: shared with a kind, or with one
         # partner. Whether the consent is in force is read from the index alone.
-        Index("ix_consents_caseload_kind", *caseload_key("category", "recipient_kind")),
+        Index(
+            "ix_consents_caseload_kind",
+            *caseload_key("category", "recipient_kind", covering=IN_FORCE),
+        ),
         Index(
             "ix_consents_caseload_organisation",
-            *caseload_key("category", "recipient_organisation_id"),
+            *caseload_key("category", "recipient_organisation_id", covering=IN_FORCE),
         ),
     )
 
@@ -50,4 +52,7 @@ class Consent(TenantScoped, Base):
     withdrawn_at: Mapped[datetime | None]
     recorded_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     withdrawn_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    # Why it was withdrawn, in the person's or the worker's words: kept with the row, as the
+    # record shows it to whoever reads the consent, not only to whoever reads the audit trail.
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
     sort_name: Mapped[str] = sort_name_copy()

@@ -33,6 +33,12 @@ class ConsentWithdraw(msgspec.Struct, forbid_unknown_fields=True):
     reason: Reason | None = None
 
 
+class ConsentWithdrawal(msgspec.Struct, forbid_unknown_fields=True):
+    """Withdrawal from the record page, where the reason is required: the record shows it."""
+
+    reason: Reason
+
+
 class ConsentOut(msgspec.Struct):
     id: uuid.UUID
     person_id: uuid.UUID
@@ -46,5 +52,6 @@ class ConsentOut(msgspec.Struct):
     withdrawn_at: datetime | None
     recorded_by: uuid.UUID | None
     withdrawn_by: uuid.UUID | None
+    withdrawal_reason: str | None
     created_at: datetime
     active: bool  # not withdrawn and not expired, at the time of the answer

@@ -122,6 +122,7 @@ def consent_out(consent: Consent, now: datetime) -> ConsentOut:
         withdrawn_at=consent.withdrawn_at,
         recorded_by=consent.recorded_by,
         withdrawn_by=consent.withdrawn_by,
+        withdrawal_reason=consent.withdrawal_reason,
         created_at=consent.created_at,
         active=consent_active(consent, now),
     )
@@ -268,7 +269,8 @@ class ConsentService:
         consent.withdrawn_at = utcnow()
         consent.withdrawn_by = self.actor.user_id
         reason = data.reason.strip() if data and data.reason else None
-        # The consents table has no column for the reason: the audit event keeps it.
+        # Kept on the row for whoever reads the consent, and in the audit event with the act.
+        consent.withdrawal_reason = reason
         record(
             self.session,
             self.actor,

@@ -16,12 +16,16 @@ from core.interventions.models import Intervention
 from core.jobs.models import OutboxEntry
 from core.meetings.models import CaseMeeting, MeetingAction, MeetingAttendee, MeetingItem
 from core.notifications.models import Notification
+from core.onward_referrals.models import OnwardReferral
 from core.outcomes.models import OutcomeReview
 from core.persons.models import Person
 from core.plans.models import PlanAction, PlanReview, RecoveryPlan
 from core.referrals.models import Referral
 from core.reports.models import ReportRun
+from core.returns.models import ReturnDetails
+from core.summaries.models import SummarySending
 from core.tenancy.models import Organisation, Tenant
+from core.treatment.models import TreatmentGoal, TreatmentModality
 
 __all__ = [
     "ApiToken",
@@ -38,6 +42,7 @@ __all__ = [
     "MeetingItem",
     "Membership",
     "Notification",
+    "OnwardReferral",
     "Organisation",
     "OutboxEntry",
     "OutcomeReview",
@@ -51,6 +56,10 @@ __all__ = [
     "RecoveryPlan",
     "Referral",
     "ReportRun",
+    "ReturnDetails",
+    "SummarySending",
     "Tenant",
+    "TreatmentGoal",
+    "TreatmentModality",
     "User",
 ]

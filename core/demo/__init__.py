@@ -8,6 +8,9 @@ caseload, liberation dates and outcomes follow the Low Moss Public Social Partne
 evaluation and the other seed documents, relative to a chosen ``today``.
 
 - ``names``: the fictional name lists.
-- ``generator``: pure and deterministic, one partnership's rows from its ``[demo]`` seed.
+- ``generator``: pure and deterministic, one partnership's rows from its ``[demo]`` seed,
+  assembled from one module per domain: ``people``, ``referrals`` (episode timelines),
+  ``assessments``, ``support`` (interventions, outcome reviews), ``plans``, ``consents``,
+  ``meetings``; ``base`` holds what they share. Each plugin's demo is beside its plugin.
 - ``loader``: ``load_demo`` creates the demo users and bulk-inserts the rows, idempotently.
 """

@@ -26,13 +26,8 @@ from core.authz.relations import (
 )
 from core.db.base import utcnow
 from core.episodes.models import Episode, Phase, PhaseChange
-from core.episodes.schemas import (
-    EpisodeOut,
-    EpisodeSummary,
-    EpisodeUpdate,
-    PhaseChangeOut,
-    PhaseMove,
-)
+from core.episodes.outputs import episode_out, episode_summary
+from core.episodes.schemas import EpisodeOut, EpisodeSummary, EpisodeUpdate, PhaseMove
 from core.errors import Conflict, RuleViolation, not_found
 from core.events import publish
 from core.pagination import Page, keyset, page_of
@@ -40,6 +35,7 @@ from core.tenancy.models import Organisation
 from core.vocabulary import RECORD_CATEGORIES
 
 CATEGORY = RECORD_CATEGORIES["episode"]
+
 
 # Where an episode may go from each phase. Support is not a straight line: liberation can be
 # postponed (pre_liberation -> in_custody_support) and people return to custody
@@ -219,47 +215,6 @@ def move_phase(
         detail={"from_phase": current, "to_phase": str(to), "reason": reason},
     )
     return change
-
-
-def change_out(change: PhaseChange) -> PhaseChangeOut:
-    return PhaseChangeOut(
-        id=change.id,
-        from_phase=change.from_phase,
-        to_phase=change.to_phase,
-        changed_at=change.changed_at,
-        changed_by=change.changed_by,
-        reason=change.reason,
-    )
-
-
-def episode_summary(episode: Episode) -> EpisodeSummary:
-    return EpisodeSummary(
-        id=episode.id,
-        person_id=episode.person_id,
-        previous_episode_id=episode.previous_episode_id,
-        phase=episode.phase,
-        key_worker_id=episode.key_worker_id,
-        lead_organisation_id=episode.lead_organisation_id,
-        opened_at=episode.opened_at,
-        closed_at=episode.closed_at,
-    )
-
-
-def episode_out(episode: Episode, history: list[PhaseChange]) -> EpisodeOut:
-    return EpisodeOut(
-        id=episode.id,
-        person_id=episode.person_id,
-        previous_episode_id=episode.previous_episode_id,
-        phase=episode.phase,
-        key_worker_id=episode.key_worker_id,
-        lead_organisation_id=episode.lead_organisation_id,
-        opened_at=episode.opened_at,
-        closed_at=episode.closed_at,
-        closed_reason=episode.closed_reason,
-        created_at=episode.created_at,
-        updated_at=episode.updated_at,
-        history=[change_out(c) for c in history],
-    )
 
 
 class EpisodeService:

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from core.db.base import new_id, utcnow
 from core.jobs.models import OutboxEntry
+from core.jobs.serialization import serializers
 
 log = logging.getLogger("throughcare.jobs")
 
@@ -194,8 +195,6 @@ class Dispatcher:
     async def _redis(self) -> Any:
         if self._pool is None:
             from arq.connections import RedisSettings, create_pool
-
-            from core.jobs.worker import serializers
 
             settings = RedisSettings.from_dsn(self.redis_url or "")
             # No retries: a request's background hand-on must not sit waiting for Redis.

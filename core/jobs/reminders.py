@@ -31,9 +31,11 @@ from core.hooktypes import Schedule
 from core.notifications.resolve import close_settled
 from core.notifications.services import notify
 from core.outcomes.services import reviews_due
+from core.persons.checklist import complete_checklists
 from core.persons.models import Location, Person
 from core.plans.models import RecoveryPlan
 from core.plans.services import due_plan_actions
+from core.plugins import get_plugin_manager
 from core.referrals.models import Referral
 from core.referrals.services import (
     has_comprehensive_assessment,
@@ -236,8 +238,8 @@ async def liberation_reminders(
     """The countdown: the latest milestone reached for each liberation date in custody."""
     horizon = today + timedelta(days=max(LIBERATION_MILESTONES))
     persons = (
-        await session.execute(
-            select(Person.id, Person.liberation_date).where(
+        await session.scalars(
+            select(Person).where(
                 Person.tenant_id == tenant.id,
                 Person.location == Location.IN_CUSTODY,
                 Person.liberation_date.is_not(None),
@@ -245,8 +247,12 @@ async def liberation_reminders(
             )
         )
     ).all()
+    # Everything on the release checklist is in place: nothing to count down to.
+    ready = await complete_checklists(session, get_plugin_manager(), tenant, persons)
     reminders = []
-    for person_id, liberation_date in persons:
+    for person_id, liberation_date in ((p.id, p.liberation_date) for p in persons):
+        if person_id in ready:
+            continue
         days_left = (liberation_date - today).days
         milestone = min(m for m in LIBERATION_MILESTONES if m >= days_left)
         reminders.append(

@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-import msgspec
 import pluggy
 from arq.connections import RedisSettings
 from arq.cron import CronJob, cron
@@ -36,6 +35,7 @@ from core.jobs.outbox import (
     run_outbox_job,
     sweep_outbox,
 )
+from core.jobs.serialization import serializers
 from core.plugins import ESSENTIAL_PLUGINS, get_plugin_manager
 from core.settings import Settings
 from core.tenancy.models import Tenant
@@ -51,10 +51,6 @@ PLATFORM_SCHEDULES: tuple[tuple[JobFunction, Schedule], ...] = (
 
 # Names core's machinery uses in arq; a plugin's job cannot take them.
 RESERVED_JOB_NAMES = frozenset({RUN_JOB, "sweep_outbox", "purge_finished_outbox"})
-
-
-def serializers() -> dict[str, Any]:
-    return {"job_serializer": msgspec.msgpack.encode, "job_deserializer": msgspec.msgpack.decode}
 
 
 def collect_jobs(pm: pluggy.PluginManager) -> list[Any]:

@@ -115,7 +115,7 @@ class MeetingController(Controller):
 
     @post(
         "/{meeting_id:uuid}/items/{item_id:uuid}/escalate",
-        summary="Escalate a complex case to a meeting of its own",
+        summary="Escalate a complex case to a meeting of its own; says why (required)",
     )
     async def escalate_item(
         self,
@@ -126,7 +126,7 @@ class MeetingController(Controller):
     ) -> MeetingOut:
         return await service.escalate(meeting_id, item_id, data)
 
-    @post("/{meeting_id:uuid}/actions", summary="Agree an action with an owning organisation")
+    @post("/{meeting_id:uuid}/actions", summary="Agree an action: owning organisation, named owner")
     async def add_action(
         self,
         service: NamedDependency[MeetingService],

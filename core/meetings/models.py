@@ -29,6 +29,9 @@ class CaseMeeting(TenantScoped, Base):
     # A complex case is escalated from a daily meeting to a meeting of its own.
     escalated_from_meeting_id: Mapped[uuid.UUID | None]
     escalated_person_id: Mapped[uuid.UUID | None]
+    # Why the daily meeting escalated the case: what was said about the person, so it is
+    # read only with their case notes.
+    escalation_reason: Mapped[str | None] = mapped_column(Text)
     chair_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     notes: Mapped[str | None] = mapped_column(Text)
     closed_at: Mapped[datetime | None]

@@ -12,6 +12,7 @@ Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Text = Annotated[str, msgspec.Meta(max_length=10_000)]
 Description = Annotated[str, msgspec.Meta(min_length=1, max_length=2_000)]
+Reason = Annotated[str, msgspec.Meta(max_length=2_000)]
 
 
 class MeetingCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -21,8 +22,10 @@ class MeetingCreate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class Escalation(msgspec.Struct, forbid_unknown_fields=True):
-    """Optional body of an escalation: when the complex-case meeting is held, its title."""
+    """An escalation: why (required, kept on the complex-case meeting and in the audit),
+    and optionally when the complex-case meeting is held and its title."""
 
+    reason: Reason | None = None  # absent or blank is refused by the service, by field
     held_on: date | None = None
     title: Title | None = None
 
@@ -77,6 +80,9 @@ class ItemOut(msgspec.Struct):
     outcome: str | None
     escalated: bool
     created_at: datetime
+    # Whether the viewer may change what is recorded about the person (the write check's
+    # own decision), so a page offers the forms only when they can be sent.
+    writable: bool = True
 
 
 class ActionOut(msgspec.Struct):
@@ -89,6 +95,10 @@ class ActionOut(msgspec.Struct):
     due_on: date | None
     completed_at: datetime | None
     created_at: datetime
+    owner_organisation_name: str | None = None
+    owner_user_name: str | None = None  # the named owner, when there is one
+    # Whether the viewer may mark it done (the write check's decision for its person).
+    writable: bool = True
 
 
 class MeetingSummary(msgspec.Struct):
@@ -101,6 +111,7 @@ class MeetingSummary(msgspec.Struct):
     escalated_from_meeting_id: uuid.UUID | None
     escalated_person_id: uuid.UUID | None
     created_at: datetime
+    escalation_reason: str | None = None  # withheld with the person it is about
 
 
 class MeetingOut(msgspec.Struct):
@@ -114,6 +125,7 @@ class MeetingOut(msgspec.Struct):
     escalated_from_meeting_id: uuid.UUID | None
     escalated_person_id: uuid.UUID | None
     created_at: datetime
+    escalation_reason: str | None
     attendees: list[AttendeeOut]
     # Only the people the viewer may read the case notes of; the rest are counted, so the
     # page can say "2 people discussed are not shared with your organisation".
@@ -134,6 +146,11 @@ class AgendaReason(msgspec.Struct):
     held_on: date | None = None
     description: str | None = None
     due_on: date | None = None
+    owner_organisation_id: uuid.UUID | None = None
+    owner_organisation_name: str | None = None
+    owner_user_id: uuid.UUID | None = None
+    owner_user_name: str | None = None
+    writable: bool = True  # whether the viewer may mark the action done
 
 
 class AgendaEntry(msgspec.Struct):

@@ -1,17 +1,18 @@
 """Tasks that close themselves: a task whose work has been recorded is done.
 
 A reminder's ``key`` names the row it is about (``assessment-overdue:<referral id>``,
-``plan-action:<action id>:<due>``, ...). The condition for each kind is read here from the
-same rows the reminder jobs read, so the list never asks for work that is already done. It
-runs before a user's list is read and after each reminder job, so it needs no event wiring
-in every service that records the work.
+``plan-action:<action id>:<due>``, ``liberation:<person id>:<date>:<step>``, ...). The
+condition for each kind (:data:`SETTLED_BY`) is read here from the same rows the reminder
+jobs read, so the list never asks for work that is already done. It runs before a user's
+list is read and after each reminder job, so it needs no event wiring in every service
+that records the work.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy import exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,14 +20,21 @@ from sqlalchemy.orm import aliased
 
 from core.assessments.models import Assessment, AssessmentKind
 from core.authz.models import BreakGlassGrant
+from core.consents.models import Consent
 from core.db.base import utcnow
 from core.notifications.models import Notification
 from core.outcomes.models import OutcomeReview
+from core.persons.checklist import complete_checklists
+from core.persons.models import Location, Person
 from core.plans.models import PlanAction
+from core.plugins import get_plugin_manager
 from core.referrals.models import Referral, ReferralDecision
+from core.tenancy.models import Tenant
 
-# The key's prefix for each kind whose work can be recorded.
-PREFIXES = ("assessment-due", "assessment-overdue", "plan-action", "outcome-review", "break-glass")
+Targets = dict[uuid.UUID, list[Notification]]  # what each task is about -> its open tasks
+Closed = set[uuid.UUID]  # the tasks (notification ids) to close
+Settle = Callable[[AsyncSession, uuid.UUID, Targets], Awaitable[Closed]]
+TargetCheck = Callable[[AsyncSession, uuid.UUID, set[uuid.UUID]], Awaitable[set[uuid.UUID]]]
 
 
 def _parse(key: str) -> tuple[str, uuid.UUID, str] | None:
@@ -112,11 +120,9 @@ async def _break_glass_settled(
     return ids - pending
 
 
-async def _reviews_settled(
-    session: AsyncSession, tenant_id: uuid.UUID, tasks: Iterable[Notification]
-) -> set[uuid.UUID]:
+async def _reviews_settled(session: AsyncSession, tenant_id: uuid.UUID, targets: Targets) -> Closed:
     """Review tasks (by notification id) after which the person's review was recorded."""
-    tasks = [t for t in tasks if t.person_id is not None]
+    tasks = [t for group in targets.values() for t in group if t.person_id is not None]
     if not tasks:
         return set()
     latest = dict(
@@ -145,7 +151,101 @@ def _aware(value: object) -> object:
     return value.replace(tzinfo=None) if hasattr(value, "replace") else value  # type: ignore[union-attr]
 
 
-Settle = Callable[[AsyncSession, uuid.UUID, set[uuid.UUID]], object]
+async def _liberation_settled(
+    session: AsyncSession, tenant_id: uuid.UUID, targets: Targets
+) -> Closed:
+    """Countdown tasks (``liberation:<person>:<date>:<step>``) whose release checklist is
+    complete, or whose date is no longer the person's (moved, cleared, or released)."""
+    tenant = await session.get(Tenant, tenant_id)
+    people = {
+        p.id: p
+        for p in await session.scalars(
+            select(Person).where(Person.tenant_id == tenant_id, Person.id.in_(set(targets)))
+        )
+    }
+    live = [p for p in people.values() if p.location == Location.IN_CUSTODY and p.liberation_date]
+    complete = (
+        await complete_checklists(session, get_plugin_manager(), tenant, live) if tenant else set()
+    )
+    closed: Closed = set()
+    for person_id, tasks in targets.items():
+        person = people.get(person_id)
+        for task in tasks:
+            day = task.key.split(":")[2] if task.key.count(":") >= 2 else ""
+            current = person is not None and person in live and str(person.liberation_date) == day
+            if not current or person_id in complete:
+                closed.add(task.id)
+    return closed
+
+
+async def _consent_renewed(session: AsyncSession, tenant_id: uuid.UUID, targets: Targets) -> Closed:
+    """Expiry tasks whose consent was withdrawn, or given again: a newer consent of the same
+    person, information and recipient, in force past the old one's expiry."""
+    old = aliased(Consent)
+    new = aliased(Consent)
+    settled = set(
+        await session.scalars(
+            select(old.id).where(
+                old.tenant_id == tenant_id,
+                old.id.in_(set(targets)),
+                or_(
+                    old.withdrawn_at.is_not(None),
+                    exists().where(
+                        new.tenant_id == old.tenant_id,
+                        new.person_id == old.person_id,
+                        new.category == old.category,
+                        new.recipient_organisation_id.is_not_distinct_from(
+                            old.recipient_organisation_id
+                        ),
+                        new.recipient_kind.is_not_distinct_from(old.recipient_kind),
+                        new.id != old.id,
+                        new.withdrawn_at.is_(None),
+                        new.given_at >= old.given_at,
+                        or_(new.expires_at.is_(None), new.expires_at > old.expires_at),
+                    ),
+                ),
+            )
+        )
+    )
+    return _tasks_of(
+        targets, settled | (set(targets) - await _existing(session, tenant_id, targets))
+    )
+
+
+async def _existing(
+    session: AsyncSession, tenant_id: uuid.UUID, targets: Targets
+) -> set[uuid.UUID]:
+    return set(
+        await session.scalars(
+            select(Consent.id).where(Consent.tenant_id == tenant_id, Consent.id.in_(set(targets)))
+        )
+    )
+
+
+def _tasks_of(targets: Targets, settled: set[uuid.UUID]) -> Closed:
+    return {t.id for target in settled for t in targets.get(target, [])}
+
+
+def by_target(check: TargetCheck) -> Settle:
+    """A check that answers which targets are settled, as one that answers which tasks."""
+
+    async def settle(session: AsyncSession, tenant_id: uuid.UUID, targets: Targets) -> Closed:
+        return _tasks_of(targets, await check(session, tenant_id, set(targets)))
+
+    return settle
+
+
+# Each kind of task whose work can be recorded: the key prefixes it is filed under, and how
+# it is settled. A new self-closing kind is one row here.
+SETTLED_BY: dict[tuple[str, ...], Settle] = {
+    ("assessment-due", "assessment-overdue"): by_target(_assessments_settled),
+    ("plan-action",): by_target(_actions_settled),
+    ("break-glass",): by_target(_break_glass_settled),
+    ("outcome-review",): _reviews_settled,
+    ("liberation",): _liberation_settled,
+    ("consent-expiry",): _consent_renewed,
+}
+PREFIXES = tuple(p for prefixes in SETTLED_BY for p in prefixes)
 
 
 async def close_settled(
@@ -171,19 +271,13 @@ async def close_settled(
         if parsed is not None:
             by_prefix[parsed[0]].setdefault(parsed[1], []).append(row)
     closing: set[uuid.UUID] = set()
-
-    async def settle(prefixes: tuple[str, ...], check: Settle) -> None:
-        targets: dict[uuid.UUID, list[Notification]] = {}
+    for prefixes, settle in SETTLED_BY.items():
+        targets: Targets = {}
         for prefix in prefixes:
             for target, tasks in by_prefix.get(prefix, {}).items():
                 targets.setdefault(target, []).extend(tasks)
         if targets:
-            settled = await check(session, tenant_id, set(targets))  # type: ignore[misc]
-            closing.update(t.id for target in settled for t in targets[target])
-
-    await settle(("assessment-due", "assessment-overdue"), _assessments_settled)
-    await settle(("plan-action",), _actions_settled)
-    await settle(("break-glass",), _break_glass_settled)
+            closing |= await settle(session, tenant_id, targets)
 
     # "Due today" becomes "overdue" the next day: one task per referral, the newer one.
     overdue = {
@@ -197,8 +291,6 @@ async def close_settled(
         for t in tasks
         if (t.user_id, target) in overdue
     )
-    reviews = [t for tasks in by_prefix.get("outcome-review", {}).values() for t in tasks]
-    closing |= await _reviews_settled(session, tenant_id, reviews)
     if not closing:
         return 0
     await session.execute(

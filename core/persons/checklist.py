@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -19,10 +20,20 @@ from core.authz.access import Access
 from core.authz.fields import project
 from core.hookspecs import hookimpl
 from core.hooktypes import ChecklistItem, ChecklistSource
+from core.persons.models import Person
 from core.plans.models import PlanStatus, RecoveryPlan
 from core.plugins import collect, tenant_hook
 
 log = logging.getLogger("throughcare.checklist")
+
+# The GOV.UK task list's statuses.
+COMPLETED = "Completed"
+IN_PROGRESS = "In progress"
+NOT_STARTED = "Not started"
+CANNOT_START = "Cannot start yet"
+# A line that is not done and says why it cannot be done yet.
+NO_PLAN = "No recovery plan yet"
+BLOCKED_DETAILS = frozenset({NO_PLAN, "Needs a liberation date"})
 
 
 class ChecklistPerson(msgspec.Struct, frozen=True):
@@ -48,6 +59,8 @@ class ReleaseChecklist(msgspec.Struct):
     # Categories whose lines are not shared with the viewer, and sources that failed.
     withheld: list[str]
     unavailable: list[str]
+    # Each line's GOV.UK task-list status (see item_status), by its key.
+    statuses: dict[str, str] = {}
 
 
 async def liberation_date_line(
@@ -82,10 +95,24 @@ async def plan_handover_line(session: AsyncSession, person: ChecklistPerson) -> 
             label="Recovery plan to be handed to a community provider (with consent)",
             done=named,
             category="substance_use",
-            detail=None if plan else "No recovery plan yet",
+            detail=None if plan else NO_PLAN,
             due=person.liberation_date,
         )
     ]
+
+
+def item_status(item: ChecklistItem, liberation: date | None, custody_shown: bool) -> str:
+    """Where a line stands. Everything waits on the liberation date (each line is due by it);
+    a line not done but with a detail says how far it has got ("Referral made"), unless the
+    detail says nothing has been recorded ("No housing record") or what it waits on."""
+    if item.done:
+        return COMPLETED
+    waiting = custody_shown and liberation is None and item.key != "liberation_date"
+    if waiting or item.detail in BLOCKED_DETAILS:
+        return CANNOT_START
+    if item.detail and not item.detail.startswith("No "):
+        return IN_PROGRESS
+    return NOT_STARTED
 
 
 @hookimpl
@@ -135,4 +162,42 @@ async def release_checklist(
         done=sum(item.done for item in items),
         withheld=sorted(withheld),
         unavailable=unavailable,
+        statuses={
+            item.key: item_status(
+                item, person.liberation_date, "liberation_date" not in person.withheld
+            )
+            for item in items
+        },
     )
+
+
+async def complete_checklists(
+    session: AsyncSession, pm: Any, tenant: Any, people: Iterable[Person]
+) -> set[uuid.UUID]:
+    """The people whose release checklist is complete, every line as the partnership has it
+    (no viewer: the system's own reading, for tasks that close themselves). A source that
+    fails leaves the checklist incomplete, so a task is never closed on a guess."""
+    hook = tenant_hook(pm, "register_release_checklist", tenant.plugins)
+    sources: list[ChecklistSource] = [s for answer in collect(hook) for s in answer]
+    complete: set[uuid.UUID] = set()
+    for row in people:
+        person = ChecklistPerson(
+            tenant_id=row.tenant_id,
+            id=row.id,
+            given_name=row.given_name,
+            family_name=row.family_name,
+            location=row.location,
+            reception_date=row.reception_date,
+            liberation_date=row.liberation_date,
+        )
+        lines: list[ChecklistItem] = []
+        try:
+            for source in sources:
+                answer = await source.answer(session, person)
+                lines.extend(line for line in answer if line.category == source.category)
+        except Exception:
+            log.exception("release checklist of %s could not be read", row.id)
+            continue
+        if lines and all(line.done for line in lines):
+            complete.add(row.id)
+    return complete

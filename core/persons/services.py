@@ -9,13 +9,10 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import (
-    ColumnElement,
     Integer,
     Select,
     Subquery,
     bindparam,
-    func,
-    or_,
     select,
     tuple_,
 )
@@ -31,6 +28,15 @@ from core.events import publish
 from core.pagination import Page, check_limit, cursor_key, keyset, page_of
 from core.persons.access_history import person_read_detail, person_read_rule
 from core.persons.models import Location, Person
+from core.persons.reads import (
+    PERSON_COLUMNS,
+    PersonRecord,
+    person_record,
+    readable_columns,
+    readable_of,
+    record_statement,
+    relation_of,
+)
 from core.persons.schemas import (
     PersonCreate,
     PersonSummary,
@@ -38,35 +44,11 @@ from core.persons.schemas import (
     clean_name,
     nhs_number_valid,
 )
+from core.persons.search import person_search
 
 
 def sort_name(family_name: str, given_name: str) -> str:
     return f"{family_name} {given_name}".lower()
-
-
-def like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def person_search(q: str) -> ColumnElement[bool]:
-    """People whose name or prison number matches ``q`` as a worker would type it.
-
-    The pages print a name as "Family, Given" and people say "Given Family", so both
-    forms match (and runs of spaces do not matter); a prison number matches from its start.
-    """
-    text = " ".join(q.split()).lower()
-    family, comma, given = text.partition(",")
-    terms = {text}
-    if comma:  # "Family, Given" is the sort name with its comma
-        terms.add(" ".join(f"{family} {given}".split()))
-    patterns = [f"%{like_escape(term)}%" for term in terms]
-    given_family = func.lower(Person.given_name + " " + Person.family_name)
-    prison_number = like_escape(text.replace(" ", "").upper())
-    return or_(
-        *(Person.sort_name.like(p, escape="\\") for p in patterns),
-        *(given_family.like(p, escape="\\") for p in patterns),
-        Person.prison_number.like(f"{prison_number}%", escape="\\"),
-    )
 
 
 async def get_person_row(session: AsyncSession, actor: Actor, person_id: uuid.UUID) -> Person:
@@ -80,7 +62,7 @@ async def get_person_row(session: AsyncSession, actor: Actor, person_id: uuid.UU
 CUSTODY_FIELDS = ("location", "establishment", "reception_date", "liberation_date")
 
 
-def summary(person: Person, readable: set[str]) -> PersonSummary:
+def summary(person: Any, readable: set[str]) -> PersonSummary:
     return project(PersonSummary, readable, person)
 
 
@@ -91,7 +73,7 @@ def caseload_query(
     location: Location | None,
     cursor: str | None,
     limit: int,
-) -> tuple[Select[tuple[Person]], dict[str, Any]]:
+) -> tuple[Select[Any], dict[str, Any]]:
     """The caseload page's statement, and the parameters to run it with.
 
     The caseload is everyone whose identity the protocol lets this user read. Unfiltered,
@@ -112,7 +94,7 @@ def caseload_query(
                 after, limit + 1
             )
         return caseload_statement(page.rows, tenant_id, after is not None), page.params
-    stmt = select(Person).where(
+    stmt = select(*PERSON_COLUMNS).where(
         Person.tenant_id == access.actor.tenant_id, access.person_filter("identity")
     )
     if q and searching:
@@ -134,7 +116,7 @@ def page_params(after: tuple[str, uuid.UUID] | None, limit: int) -> dict[str, An
 @lru_cache(maxsize=4096)
 def caseload_statement(
     candidates: Subquery | None, tenant_id: uuid.UUID, has_after: bool
-) -> Select[tuple[Person]]:
+) -> Select[Any]:
     """A page of the unfiltered caseload, in name order: one statement, kept.
 
     ``candidates`` are a scoped viewer's next people, from their own index ranges (see
@@ -142,7 +124,7 @@ def caseload_statement(
     request to the next, like the candidates' own statement, because building and keying
     SQL costs more than running it for a page: the cursor and page size are parameters.
     """
-    stmt = select(Person).where(Person.tenant_id == tenant_id)
+    stmt = select(*PERSON_COLUMNS).where(Person.tenant_id == tenant_id)
     if candidates is not None:
         stmt = stmt.join(candidates, Person.id == candidates.c.person_id)
     if has_after:
@@ -172,7 +154,9 @@ class PersonService:
         stmt, params = caseload_query(
             self.access, q=q, location=location, cursor=cursor, limit=limit
         )
-        rows = list((await self.session.scalars(stmt, params)).all())
+        # The categories each row may show, decided in the same statement.
+        stmt = stmt.add_columns(*readable_columns(self.access, PERSON_VIEW_CATEGORIES))
+        rows = list((await self.session.execute(stmt, params)).all())
         rows, next_cursor = page_of(rows, limit, lambda p: [p.sort_name, str(p.id)])
         record(
             self.session,
@@ -182,21 +166,23 @@ class PersonService:
             detail={"q": q, "location": location, "returned": len(rows)},
         )
         await self.session.commit()
-        readable = await self.access.readable_for([p.id for p in rows], PERSON_VIEW_CATEGORIES)
         return Page(
-            items=[summary(p, readable.get(p.id, set())) for p in rows], next_cursor=next_cursor
+            items=[summary(p, readable_of(p, PERSON_VIEW_CATEGORIES)) for p in rows],
+            next_cursor=next_cursor,
         )
 
-    async def get(self, person_id: uuid.UUID) -> tuple[Person, set[str]]:
+    async def get(self, person_id: uuid.UUID) -> tuple[PersonRecord, set[str]]:
         """The person and the categories this user may read of them (audited, with both)."""
         # One visibility-filtered statement, so an unknown id and a person this user may not
         # see cost the same work and give the same 404: neither their existence nor their
-        # relation to the user shows in the answer or its timing.
-        person = await self.session.scalar(
-            select(Person).where(Person.id == person_id, self.access.person_filter("identity"))
-        )
-        if person is None:
+        # relation to the user shows in the answer or its timing. It carries how the user
+        # stands to the person too, so the decisions below ask the database nothing more.
+        row = (await self.session.execute(record_statement(self.access, person_id))).first()
+        if row is None:
             raise not_found("Person")
+        # Access.relation's cache, filled from this row's relation facts (same terms).
+        self.access._relations[person_id] = relation_of(row)
+        person = person_record(row)
         readable = await self.access.readable_categories(person_id)
         record(
             self.session,

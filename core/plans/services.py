@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
 
 import msgspec
 from sqlalchemy import select
@@ -27,24 +26,25 @@ from core.episodes.models import Phase
 from core.errors import Conflict, RuleViolation, not_found
 from core.pagination import Page, keyset, page_of
 from core.plans.models import PlanAction, PlanReview, PlanStatus, RecoveryPlan
+from core.plans.outputs import action_out, clean_contingency, plan_out, plan_summary, review_out
 from core.plans.schemas import (
     CONTINGENCY_FIELDS,
     ActionCreate,
     ActionUpdate,
-    Contingency,
     Handover,
-    PlanActionOut,
     PlanCreate,
     PlanOut,
-    PlanReviewOut,
     PlanSummary,
     PlanUpdate,
     ReviewCreate,
-    contingency_of,
 )
 from core.vocabulary import RECORD_CATEGORIES
 
+__all__ = ["PlanService", "action_out", "due_plan_actions", "review_out"]
+
+
 CATEGORY = RECORD_CATEGORIES["recovery_plan"]
+
 
 # The consent a handover needs: the plan is substance-use information.
 HANDOVER_CATEGORY = "substance_use"
@@ -70,70 +70,6 @@ async def due_plan_actions(
         .order_by(PlanAction.due_on, PlanAction.id)
     )
     return (await session.scalars(stmt)).all()
-
-
-def action_out(action: PlanAction) -> PlanActionOut:
-    return PlanActionOut(
-        id=action.id,
-        plan_id=action.plan_id,
-        description=action.description,
-        owner_organisation_id=action.owner_organisation_id,
-        due_on=action.due_on,
-        completed_at=action.completed_at,
-        created_at=action.created_at,
-    )
-
-
-def review_out(review: PlanReview) -> PlanReviewOut:
-    return PlanReviewOut(
-        id=review.id,
-        plan_id=review.plan_id,
-        reviewed_at=review.reviewed_at,
-        reviewed_by=review.reviewed_by,
-        notes=review.notes,
-        created_at=review.created_at,
-    )
-
-
-def plan_summary(plan: RecoveryPlan) -> PlanSummary:
-    return PlanSummary(
-        id=plan.id,
-        person_id=plan.person_id,
-        episode_id=plan.episode_id,
-        status=plan.status,
-        goals=list(plan.goals),
-        handover_organisation_id=plan.handover_organisation_id,
-        handed_over_at=plan.handed_over_at,
-        created_at=plan.created_at,
-        updated_at=plan.updated_at,
-    )
-
-
-def plan_out(
-    plan: RecoveryPlan, actions: Sequence[PlanAction], reviews: Sequence[PlanReview]
-) -> PlanOut:
-    return PlanOut(
-        id=plan.id,
-        person_id=plan.person_id,
-        episode_id=plan.episode_id,
-        status=plan.status,
-        goals=list(plan.goals),
-        contingency=contingency_of(plan.contingency),
-        handover_organisation_id=plan.handover_organisation_id,
-        handed_over_at=plan.handed_over_at,
-        created_by=plan.created_by,
-        created_at=plan.created_at,
-        updated_at=plan.updated_at,
-        actions=[action_out(a) for a in actions],
-        reviews=[review_out(r) for r in reviews],
-    )
-
-
-def clean_contingency(contingency: Contingency) -> dict[str, Any]:
-    return {
-        name: value.strip() if isinstance(value, str) else value
-        for name, value in msgspec.structs.asdict(contingency).items()
-    }
 
 
 class PlanService:

@@ -18,6 +18,15 @@ class ReferralSource(StrEnum):
     POSITIVE_DRUG_TEST = "positive_drug_test"  # automatic, per the service specification
     PRE_RELEASE_MEETING = "pre_release_meeting"
     COMMUNITY = "community"
+    # Leicester: "on arrival a member of team is on hand to ask if they need support".
+    RECEPTION = "reception"
+    # Leicester: "if anyone collapses or falls ill because of substance misuse they are
+    # once again offered help".
+    HEALTH_INCIDENT = "health_incident"
+    # The specification's self-referral channels, and Leicester's planned drop-in.
+    APPLICATION = "application"
+    IN_CELL_TELEPHONE = "in_cell_telephone"
+    DROP_IN = "drop_in"
 
 
 class ReferralDecision(StrEnum):

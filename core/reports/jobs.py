@@ -10,7 +10,7 @@ from typing import Any
 from core import clock
 from core.hooktypes import Schedule
 from core.plugins import get_plugin_manager
-from core.reports.services import store_six_monthly_report
+from core.reports.assembly import store_six_monthly_report
 
 # Daily: the run for a half-year appears the night after it ends, and a night the worker
 # missed is caught up the next; running again for a period already stored changes nothing.

@@ -1,5 +1,8 @@
 """/t/{tenant}/caseload: search, filter, sort and page through the partnership's people.
 
+Pages are keyset pages (``after``/``before`` hold a row's sort key), so the tenth page
+costs what the first does; next and previous keep every filter and the sort.
+
 It opens on the viewer's own people with an open episode (``people=mine``) when they have
 any, the partnership's list one link away (``people=all``); closed episodes only with
 ``closed=1``. A viewer who may read nobody's identity (an analyst) is sent to the reports.
@@ -26,13 +29,23 @@ from core.web.queries import LIBERATION_WINDOWS, PEOPLE, SORTS, CaseloadFilters
 Text = Annotated[str, QueryParameter(max_length=100)]
 
 
-def page_links(filters: CaseloadFilters, pages: int) -> list[dict[str, Any]]:
-    base = {
+def paged_href(filters: CaseloadFilters, **cursor: str) -> str:
+    """This list with the same filters and sort, at another keyset page."""
+    kept = {
         k: (int(v) if isinstance(v, bool) else v)
         for k, v in filters.__dict__.items()
-        if v not in ("", None, False) and k != "page"
+        if v not in ("", None, False) and k not in ("after", "before")
     }
-    return [{"number": n, "href": "?" + urlencode(base | {"page": n})} for n in range(1, pages + 1)]
+    return "?" + urlencode(kept | cursor)
+
+
+def page_links(result: queries.Caseload) -> dict[str, str]:
+    links = {}
+    if result.previous_cursor:
+        links["previous"] = paged_href(result.filters, before=result.previous_cursor)
+    if result.next_cursor:
+        links["next"] = paged_href(result.filters, after=result.next_cursor)
+    return links
 
 
 @get("/t/{tenant:str}/caseload", include_in_schema=False)
@@ -48,7 +61,8 @@ async def caseload_page(
     organisation: Text = "",
     liberation_within: Text = "",
     sort: Text = "name",
-    page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
+    after: Annotated[str, QueryParameter(max_length=500)] = "",
+    before: Annotated[str, QueryParameter(max_length=500)] = "",
     people: Text = "",
     closed: Text = "",
 ) -> Template | Redirect:
@@ -66,20 +80,25 @@ async def caseload_page(
         organisation=organisation,
         liberation_within=window if window in LIBERATION_WINDOWS else None,
         sort=sort if sort in SORTS else "name",
-        page=page,
         people=people,
         closed=closed == "1",
+        after=after,
+        before=before if not after else "",
     )
     result = await queries.caseload(db_session, access, filters)
     context: dict[str, Any] = {
         "caseload": result,
-        "values": {k: str(v) for k, v in filters.__dict__.items() if v is not None}
+        "values": {
+            k: str(v)
+            for k, v in filters.__dict__.items()
+            if v is not None and k not in ("after", "before")
+        }
         | {"closed": "1" if filters.closed else ""},
         "people_links": {
             s: "?" + urlencode({"people": s} | ({"closed": "1"} if filters.closed else {}))
             for s in PEOPLE
         },
-        "pagination": page_links(filters, result.pages),
+        "pagination": page_links(result),
     }
     if is_htmx(request):
         return render(request, "partials/caseload_results.html", actor, **context)

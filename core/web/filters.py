@@ -17,6 +17,11 @@ WORDS = {
     "staff_concern": "Staff concern (for example a night report)",
     "positive_drug_test": "Positive drug test",
     "pre_release_meeting": "Pre-release meeting",
+    "reception": "On arrival (reception)",
+    "health_incident": "After collapsing or falling ill",
+    "application": "Self-referral by application",
+    "in_cell_telephone": "Self-referral by in-cell telephone",
+    "drop_in": "Drop-in",
     "one_to_one": "One-to-one",
 }
 

@@ -14,12 +14,13 @@ from core.authz.protocol import plugin_lines
 from core.hookspecs import hookimpl
 from core.hooktypes import ChecklistSource, DemoContext, NavItem, PersonPanel, ReportMetric
 from plugins.family_support.checklist import CHECKLIST
+from plugins.family_support.common import CATEGORY
 from plugins.family_support.controllers import FamilySupportController
 from plugins.family_support.demo import load_demo
 from plugins.family_support.metrics import METRICS
 from plugins.family_support.models import MODELS
 from plugins.family_support.pages import page_router
-from plugins.family_support.services import CATEGORY, person_panel
+from plugins.family_support.services import person_panel
 from plugins.family_support.subject_access import subject_access_sections  # noqa: F401 (a hook)
 
 HERE = Path(__file__).resolve().parent

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.authz.access import Access
 from core.pagination import DEFAULT_LIMIT, Page
+from plugins.family_support.common import DEFAULT_DUE_WEEKS, contact_out, session_out
 from plugins.family_support.models import FamilyDayStatus
 from plugins.family_support.schemas import (
     ContactCreate,
@@ -24,12 +25,7 @@ from plugins.family_support.schemas import (
     SessionCreate,
     SessionOut,
 )
-from plugins.family_support.services import (
-    DEFAULT_DUE_WEEKS,
-    FamilySupportService,
-    contact_out,
-    session_out,
-)
+from plugins.family_support.services import FamilySupportService
 
 Cursor = Annotated[str | None, QueryParameter(max_length=500)]
 

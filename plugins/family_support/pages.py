@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.authz.access import Access
 from core.web.context import PAGE_EXCEPTION_HANDLERS, render
 from core.web.queries import person_names
-from plugins.family_support.services import DEFAULT_DUE_WEEKS, FamilySupportService
+from plugins.family_support.common import DEFAULT_DUE_WEEKS
+from plugins.family_support.services import FamilySupportService
 
 # One long page; the API pages through more.
 PAGE_ROWS = 200

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from core.hookspecs import hookimpl
 from core.persons.subject_access import SubjectAccessSource, model_source
+from plugins.family_support.common import CATEGORY
 from plugins.family_support.models import FamilyContact, FamilyDay, FamilySession
-from plugins.family_support.services import CATEGORY
 
 
 @hookimpl

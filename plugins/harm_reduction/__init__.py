@@ -17,12 +17,13 @@ from core.authz.protocol import plugin_lines
 from core.hookspecs import hookimpl
 from core.hooktypes import ChecklistSource, DemoContext, NavItem, PersonPanel, ReportMetric
 from plugins.harm_reduction.checklist import CHECKLIST
+from plugins.harm_reduction.common import HEALTH, SUBSTANCE_USE
 from plugins.harm_reduction.controllers import HarmReductionController
 from plugins.harm_reduction.demo import load_demo
 from plugins.harm_reduction.metrics import METRICS
 from plugins.harm_reduction.models import MODELS
 from plugins.harm_reduction.pages import page_router
-from plugins.harm_reduction.services import HEALTH, SUBSTANCE_USE, person_panel
+from plugins.harm_reduction.services import person_panel
 from plugins.harm_reduction.subject_access import subject_access_sections  # noqa: F401 (a hook)
 
 HERE = Path(__file__).resolve().parent

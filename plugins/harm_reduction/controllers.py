@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.authz.access import Access
 from core.pagination import DEFAULT_LIMIT, Page
+from plugins.harm_reduction.common import supply_out, training_out
 from plugins.harm_reduction.schemas import (
     AtRisk,
     DrugTestCreate,
@@ -24,7 +25,7 @@ from plugins.harm_reduction.schemas import (
     TrainingCreate,
     TrainingOut,
 )
-from plugins.harm_reduction.services import HarmReductionService, supply_out, training_out
+from plugins.harm_reduction.services import HarmReductionService
 
 Cursor = Annotated[str | None, QueryParameter(max_length=500)]
 

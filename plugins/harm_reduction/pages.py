@@ -20,9 +20,10 @@ from core.authz.access import Access
 from core.web.context import PAGE_EXCEPTION_HANDLERS, render
 from core.web.forms import FormErrors, form_values, parse_date, save_form, uk_moment
 from core.web.record import date_values, form_page, person_url
+from plugins.harm_reduction.common import OVERDOSE_RISK_DAYS
 from plugins.harm_reduction.models import KitType, RepeatReason, Supply
 from plugins.harm_reduction.schemas import SupplyCreate
-from plugins.harm_reduction.services import OVERDOSE_RISK_DAYS, HarmReductionService
+from plugins.harm_reduction.services import HarmReductionService
 
 PAGE_ROWS = 200
 

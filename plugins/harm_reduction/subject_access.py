@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from core.hookspecs import hookimpl
 from core.persons.subject_access import SubjectAccessSource, model_source
+from plugins.harm_reduction.common import HEALTH
 from plugins.harm_reduction.models import DrugTest, NaloxoneSupply, NaloxoneTraining
-from plugins.harm_reduction.services import HEALTH
 
 
 @hookimpl

@@ -30,7 +30,9 @@ from plugins.housing.demo import load_housing_demo
 from plugins.housing.jobs import ensure_housing_record
 from plugins.housing.models import HousingRecord, HousingStep, Status
 from plugins.housing.pages import page_router
-from plugins.housing.services import CATEGORY, HousingService, count_reaching
+from plugins.housing.records import count_reaching
+from plugins.housing.rules import CATEGORY
+from plugins.housing.services import HousingService
 from plugins.housing.subject_access import subject_access_sections  # noqa: F401 (a hook)
 
 HERE = Path(__file__).resolve().parent

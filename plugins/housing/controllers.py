@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.authz.access import Access
 from core.pagination import DEFAULT_LIMIT, Page
 from core.plugins import require_plugin
+from plugins.housing.rules import DEFAULT_BOARD_WEEKS, PLUGIN
 from plugins.housing.schemas import (
     AuthorityOut,
     BoardItem,
@@ -22,7 +23,7 @@ from plugins.housing.schemas import (
     HousingUpdate,
     StepCreate,
 )
-from plugins.housing.services import DEFAULT_BOARD_WEEKS, PLUGIN, HousingService
+from plugins.housing.services import HousingService
 
 
 async def provide_housing_service(

@@ -20,7 +20,8 @@ from core.hooktypes import DemoContext
 from core.persons.models import Person
 from core.tenancy.models import Organisation
 from plugins.housing.models import HousingRecord, HousingStep, RegistrationRule, Status
-from plugins.housing.services import PIPELINE, local_authorities, rule_of
+from plugins.housing.records import local_authorities
+from plugins.housing.rules import PIPELINE, rule_of
 
 AHEAD = timedelta(weeks=16)
 BEHIND = timedelta(days=14)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from plugins.housing.services import ensure_record
+from plugins.housing.records import ensure_record
 
 
 async def ensure_housing_record(

@@ -39,15 +39,9 @@ from core.web.forms import (
 )
 from core.web.record import form_page, person_url
 from plugins.housing.models import Status
+from plugins.housing.rules import ALLOWED, CATEGORY, DEFAULT_BOARD_WEEKS, MAX_BOARD_WEEKS, PLUGIN
 from plugins.housing.schemas import BoardItem, HousingCreate, HousingUpdate, StepCreate
-from plugins.housing.services import (
-    ALLOWED,
-    CATEGORY,
-    DEFAULT_BOARD_WEEKS,
-    MAX_BOARD_WEEKS,
-    PLUGIN,
-    HousingService,
-)
+from plugins.housing.services import HousingService
 
 # The page shows one long page; the API pages through larger boards.
 PAGE_ROWS = 200

@@ -5,7 +5,7 @@ from __future__ import annotations
 from core.hookspecs import hookimpl
 from core.persons.subject_access import SubjectAccessSource, model_source
 from plugins.housing.models import HousingRecord, HousingStep
-from plugins.housing.services import CATEGORY
+from plugins.housing.rules import CATEGORY
 
 
 @hookimpl

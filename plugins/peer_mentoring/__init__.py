@@ -25,13 +25,14 @@ from core.hooktypes import (
     ReportMetric,
 )
 from plugins.peer_mentoring.checklist import CHECKLIST
+from plugins.peer_mentoring.common import CATEGORY
 from plugins.peer_mentoring.controllers import PeerMentoringController
 from plugins.peer_mentoring.demo import load_demo
 from plugins.peer_mentoring.jobs import peer_mentoring_gate_appointment
 from plugins.peer_mentoring.metrics import METRICS
 from plugins.peer_mentoring.models import MODELS
 from plugins.peer_mentoring.pages import page_router
-from plugins.peer_mentoring.services import CATEGORY, person_panel
+from plugins.peer_mentoring.services import person_panel
 from plugins.peer_mentoring.subject_access import subject_access_sections  # noqa: F401 (a hook)
 
 HERE = Path(__file__).resolve().parent

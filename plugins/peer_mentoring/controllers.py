@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.authz.access import Access
 from core.pagination import DEFAULT_LIMIT, Page
+from plugins.peer_mentoring.common import gate_out, match_out, mentor_out, session_out
 from plugins.peer_mentoring.models import GateStatus, VettingStatus
 from plugins.peer_mentoring.schemas import (
     GateAppointmentOut,
@@ -28,13 +29,7 @@ from plugins.peer_mentoring.schemas import (
     SessionCreate,
     SessionOut,
 )
-from plugins.peer_mentoring.services import (
-    PeerMentoringService,
-    gate_out,
-    match_out,
-    mentor_out,
-    session_out,
-)
+from plugins.peer_mentoring.services import PeerMentoringService
 
 Cursor = Annotated[str | None, QueryParameter(max_length=500)]
 From = Annotated[date | None, QueryParameter(name="from")]

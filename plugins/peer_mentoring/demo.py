@@ -14,6 +14,8 @@ from core.clock import now as clock_now
 from core.clock import today as local_today
 from core.hooktypes import DemoContext
 from core.persons.models import Location, Person
+from plugins.peer_mentoring.common import MENTOR_REASON
+from plugins.peer_mentoring.gate import reconcile_gate_appointment
 from plugins.peer_mentoring.models import (
     Mentor,
     MentoringSession,
@@ -22,7 +24,6 @@ from plugins.peer_mentoring.models import (
     SessionStatus,
     VettingStatus,
 )
-from plugins.peer_mentoring.services import MENTOR_REASON, reconcile_gate_appointment
 
 # Volunteers without a sign-in; one still awaiting vetting and one lapsed, as in life.
 VOLUNTEERS: tuple[tuple[str, str, bool], ...] = (

@@ -6,7 +6,8 @@ import uuid
 from typing import Any
 
 from core.tenancy.models import Tenant
-from plugins.peer_mentoring.services import PLUGIN, sync_gate_appointment
+from plugins.peer_mentoring.common import PLUGIN
+from plugins.peer_mentoring.gate import sync_gate_appointment
 
 
 async def peer_mentoring_gate_appointment(

@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.authz.access import Access
 from core.web.context import PAGE_EXCEPTION_HANDLERS, render
 from core.web.queries import person_names
+from plugins.peer_mentoring.common import DEFAULT_SCHEDULE_DAYS
 from plugins.peer_mentoring.models import Mentor
-from plugins.peer_mentoring.services import DEFAULT_SCHEDULE_DAYS, PeerMentoringService
+from plugins.peer_mentoring.services import PeerMentoringService
 
 PAGE_ROWS = 200
 

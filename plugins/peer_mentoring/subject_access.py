@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from core.hookspecs import hookimpl
 from core.persons.subject_access import SubjectAccessSource, model_source
+from plugins.peer_mentoring.common import CATEGORY
 from plugins.peer_mentoring.models import GateAppointment, MentoringSession, MentorMatch
-from plugins.peer_mentoring.services import CATEGORY
 
 
 @hookimpl

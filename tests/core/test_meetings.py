@@ -221,7 +221,11 @@ async def test_daily_meeting_for_three_people_then_escalation_and_close(world):
 
     # Escalate Cal's complex case to a meeting of its own.
     complex_case = await ok(
-        await world.post("lm_officer", f"{url}/items/{items[cal]}/escalate", {"title": "Cal: MDT"})
+        await world.post(
+            "lm_officer",
+            f"{url}/items/{items[cal]}/escalate",
+            {"title": "Cal: MDT", "reason": "Self-harm risk needs every agency"},
+        )
     )
     assert complex_case["kind"] == "complex_case"
     assert complex_case["escalated_from_meeting_id"] == meeting["id"]
@@ -333,7 +337,7 @@ async def test_escalation_date_and_defaults(world):
         await world.post(
             "lm_worker",
             f"{MEETINGS}/{meeting['id']}/items/{item['id']}/escalate",
-            {"held_on": "2026-03-04"},
+            {"held_on": "2026-03-04", "reason": "Housing and health at one table"},
         )
     )
     assert escalated["held_on"] == "2026-03-04"

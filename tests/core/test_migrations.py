@@ -11,6 +11,7 @@ from sqlalchemy import inspect
 from core.db.engine import make_engine
 from core.db.migrate import downgrade, upgrade
 from core.db.models import Base
+from core.persons.search import is_search_index
 from core.settings import DatabaseSettings
 
 
@@ -20,7 +21,10 @@ async def _schema_diff(url: str) -> list:
         async with engine.connect() as conn:
             return await conn.run_sync(
                 lambda sync: compare_metadata(
-                    MigrationContext.configure(sync, opts={"compare_type": True}), Base.metadata
+                    MigrationContext.configure(
+                        sync, opts={"compare_type": True, "include_object": is_search_index}
+                    ),
+                    Base.metadata,
                 )
             )
     finally:

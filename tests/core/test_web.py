@@ -459,7 +459,8 @@ async def test_daily_meeting_from_agenda_to_outcomes(world: Any) -> None:
     assert [a["description"] for a in body["actions"]] == ["See him today"]
     assert [i["outcome"] for i in body["items"] if i["id"] == item_id] == ["Offered full support"]
     escalated = await world.client.post(
-        f"{meeting_url}/items/{item_id}/escalate", data={"_csrf_token": token}
+        f"{meeting_url}/items/{item_id}/escalate",
+        data={"reason": "Needs its own meeting", "confirm": "yes", "_csrf_token": token},
     )
     assert escalated.status_code in (302, 303)
     page = await world.client.get(meeting_url)

@@ -217,7 +217,10 @@ async def test_the_meeting_page_links_the_complex_case_meetings_it_escalated(wor
     url, token = await start_meeting(world)
     (item_id,) = item_ids((await world.client.get(url)).text)
     assert "Complex case meetings escalated" not in (await world.client.get(url)).text
-    await world.client.post(f"{url}/items/{item_id}/escalate", data={"_csrf_token": token})
+    await world.client.post(
+        f"{url}/items/{item_id}/escalate",
+        data={"reason": "Needs every agency", "confirm": "yes", "_csrf_token": token},
+    )
     listed = await world.get("lm_worker", f"{LM}/meetings?kind=complex_case")
     (complex_case,) = listed.json()["items"]
     page = await world.client.get(url)

@@ -24,8 +24,8 @@ from core.hookspecs import hookimpl
 from core.jobs.models import OutboxEntry
 from core.referrals.models import Referral
 from core.tenancy.models import Tenant
+from plugins.harm_reduction.common import OVERDOSE_RISK_DAYS, default_appointment
 from plugins.harm_reduction.models import DrugTest
-from plugins.harm_reduction.services import OVERDOSE_RISK_DAYS, default_appointment
 
 T = "/api/v1/t"
 LM = f"{T}/low-moss"

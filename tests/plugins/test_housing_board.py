@@ -24,7 +24,8 @@ from core.vocabulary import tenant_categories
 from plugins.housing import load_panel, register_protocol_lines
 from plugins.housing.demo import load_housing_demo
 from plugins.housing.models import HousingRecord, HousingStep, RegistrationRule, Status
-from plugins.housing.services import PIPELINE, STEP_DAYS, ensure_record, rag, steps_to_go
+from plugins.housing.records import ensure_record
+from plugins.housing.rules import PIPELINE, STEP_DAYS, rag, steps_to_go
 from tests.plugins.housing_support import (
     HOUSING,
     OFFICER,

@@ -28,9 +28,9 @@ from core.persons.models import Person
 from core.plugins import get_plugin_manager
 from core.tenancy.models import Tenant
 from plugins.peer_mentoring import on_domain_event
+from plugins.peer_mentoring.gate import gate_time, sync_gate_appointment
 from plugins.peer_mentoring.jobs import peer_mentoring_gate_appointment
 from plugins.peer_mentoring.models import GateAppointment
-from plugins.peer_mentoring.services import gate_time, sync_gate_appointment
 
 T = "/api/v1/t"
 LM = f"{T}/low-moss"
