@@ -52,16 +52,30 @@ def main() -> None:
 @main.command()
 @click.option("--host", default=None, help="Overrides THROUGHCARE_HOST.")
 @click.option("--port", type=int, default=None, help="Overrides THROUGHCARE_PORT.")
-def serve(host: str | None, port: int | None) -> None:
-    """Serve the portal (uvicorn)."""
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes sharing the port; overrides THROUGHCARE_SERVER_WORKERS (default 1).",
+)
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
+    """Serve the portal (uvicorn, one or more worker processes)."""
     import uvicorn
 
     settings = _settings()
+    count = workers or settings.server.workers
+    if count > 1 and settings.redis.url is None:
+        # Each process would run its own in-process job loop: say so rather than surprise.
+        console.print(
+            "[yellow]Several workers without THROUGHCARE_REDIS_URL: each runs the "
+            "in-process jobs; set Redis and run `throughcare worker` in production.[/yellow]"
+        )
     uvicorn.run(
         "core.app:create_app",
         factory=True,
         host=host or settings.server.host,
         port=port or settings.server.port,
+        workers=count,
         log_level=settings.server.log_level.lower(),
         # X-Forwarded-* are applied in the app, from THROUGHCARE_TRUSTED_PROXIES only.
         proxy_headers=False,
@@ -255,6 +269,52 @@ def bench_sharing(
         with scratch_database(postgres) as url:
             upgrade(url)
             report("PostgreSQL", persons, asyncio.run(one(url)), click.echo)
+
+
+@bench.command("http")
+@click.option("--persons", default=100_000, show_default=True, help="Extra people in Low Moss.")
+@click.option(
+    "--concurrency",
+    multiple=True,
+    type=click.IntRange(min=1),
+    default=(1, 8),
+    show_default=True,
+    help="Clients at once (repeatable).",
+)
+@click.option("--requests", default=2_000, show_default=True, help="At most, per case and level.")
+@click.option("--seconds", default=6.0, show_default=True, help="At most, per case and level.")
+@click.option("--workers", default=1, show_default=True, help="Server processes for both apps.")
+@click.option(
+    "--database-url",
+    default=None,
+    help="A postgresql+asyncpg:// server URL (a scratch database is made on it); default SQLite.",
+)
+def bench_http(
+    persons: int,
+    concurrency: tuple[int, ...],
+    requests: int,
+    seconds: float,
+    workers: int,
+    database_url: str | None,
+) -> None:
+    """The real server and a minimal Litestar app over HTTP, in one interleaved run: req/s
+    and p50/p99 per case, and the ratios to the minimal app."""
+    from contextlib import nullcontext
+
+    from core.bench.http import run
+    from core.bench.postgres import scratch_database
+
+    scratch = scratch_database(database_url) if database_url else nullcontext(None)
+    with scratch as url:
+        run(
+            persons=persons,
+            concurrency=concurrency,
+            requests=requests,
+            seconds=seconds,
+            workers=workers,
+            database_url=url,
+            say=click.echo,
+        )
 
 
 @bench.command("faults")

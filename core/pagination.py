@@ -1,16 +1,32 @@
-"""Keyset pagination: an opaque cursor holding the last row's sort key."""
+"""Keyset pagination: an opaque cursor holding the last row's sort key.
+
+:func:`fetch_page` is a list's page and next cursor in one call; :func:`person_page` is the
+list every person's history shows (one person's rows of a table, newest first, the read
+audited), which plugins and domains would otherwise each write again.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import math
-from typing import Any, Generic, TypeVar
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import msgspec
 from litestar.exceptions import ValidationException
-from sqlalchemy import Select, tuple_
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import DateTime, Select, literal, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
+
+from core.audit.services import record
+from core.db.base import UTCDateTime
+
+if TYPE_CHECKING:
+    from core.authz.actor import Actor
 
 T = TypeVar("T")
 
@@ -143,3 +159,98 @@ def page_of(rows: list[Any], limit: int, key: Any) -> tuple[list[Any], str | Non
         return rows, None
     rows = rows[:limit]
     return rows, encode_cursor(key(rows[-1]))
+
+
+def _cursor_part(value: Any) -> Any:
+    """A sort-key value as the cursor carries it (JSON: times and ids as strings)."""
+    if isinstance(value, date | datetime):  # datetime is a date: both by isoformat
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def _aware_time(column: ColumnElement[Any]) -> Callable[[str], BindParameter[datetime]]:
+    """A cursor's ISO time, bound with the column's own (UTC) type on every backend.
+
+    A naive time is refused: the app only writes aware ones, so it is a forged cursor.
+    """
+
+    def convert(value: str) -> BindParameter[datetime]:
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            raise ValueError("naive time in cursor")
+        return literal(parsed.astimezone(UTC), column.type)
+
+    return convert
+
+
+def _from_cursor(column: ColumnElement[Any]) -> Any:
+    if isinstance(column.type, UTCDateTime | DateTime):
+        return _aware_time(column)
+    return None  # keyset() converts to the column's Python type (dates, ids, names)
+
+
+async def fetch_page(
+    session: AsyncSession,
+    stmt: Select[Any],
+    order: Sequence[InstrumentedAttribute[Any]],
+    cursor: str | None,
+    limit: int,
+    *,
+    descending: bool = False,
+    entity: int | None = None,
+) -> tuple[list[Any], str | None]:
+    """One keyset page of ``stmt`` in ``order`` (the last column unique, e.g. the id), and
+    the cursor for the next: the cursor is read and written from the columns themselves.
+
+    ``entity``: the statement selects several things and the ordered one is at that place
+    in each row (rows come back whole); otherwise the rows are the ordered entity.
+    """
+    columns = list(order)
+    stmt = keyset(
+        stmt,
+        columns,
+        cursor,
+        limit,
+        descending=descending,
+        convert=[_from_cursor(c) for c in columns],
+    )
+    if entity is None:
+        rows: list[Any] = list((await session.scalars(stmt)).all())
+    else:
+        rows = list((await session.execute(stmt)).all())
+
+    def key(row: Any) -> list[Any]:
+        held = row if entity is None else row[entity]
+        return [_cursor_part(getattr(held, c.key)) for c in columns]
+
+    return page_of(rows, limit, key)
+
+
+async def person_page(
+    session: AsyncSession,
+    actor: Actor,
+    at: InstrumentedAttribute[Any],
+    person_id: uuid.UUID,
+    cursor: str | None,
+    limit: int,
+    *,
+    audit_as: str,
+    newest_first: bool = True,
+) -> tuple[list[Any], str | None]:
+    """One person's rows of the table ``at`` is a column of, in the actor's tenant, a page
+    at a time by ``at`` then id; the read audited as a ``list`` of ``audit_as`` and
+    committed with it.
+
+    The caller has already made sure the person may be known of and the category read:
+    this is the list, not the decision.
+    """
+    entity = at.class_
+    stmt = select(entity).where(entity.tenant_id == actor.tenant_id, entity.person_id == person_id)
+    rows, next_cursor = await fetch_page(
+        session, stmt, [at, entity.id], cursor, limit, descending=newest_first
+    )
+    record(session, actor, "list", audit_as, person_id=person_id, detail={"returned": len(rows)})
+    await session.commit()
+    return rows, next_cursor

@@ -30,6 +30,7 @@ ESSENTIAL_PLUGINS: tuple[str, ...] = (
     "core.accounts.controllers",
     "core.accounts.second_factor_api",
     "core.tenancy.controllers",
+    "core.administration.plugin",
     "core.persons.controllers",
     "core.persons.checklist",
     "core.referrals.controllers",

@@ -10,7 +10,7 @@ import pluggy
 from litestar import Litestar, get
 from litestar.config.app import AppConfig
 from litestar.datastructures import State
-from litestar.di import NamedDependency, Provide
+from litestar.di import Provide
 from litestar.exceptions import HTTPException, ServiceUnavailableException
 from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
@@ -20,15 +20,13 @@ from litestar.routes import BaseRoute
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 from litestar.stores.file import FileStore
 from litestar.stores.memory import MemoryStore
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts.middleware import AuthenticationMiddleware
 from core.accounts.sessions import SessionConfig
 from core.audit.chain import register_settings as register_audit_key
 from core.authz.access import provide_access
-from core.authz.actor import provide_actor
+from core.authz.actor import ActorCache, provide_actor
 from core.authz.enforcer import PolicyStore
 from core.authz.watcher import watcher_lifespan
 from core.db.engine import make_engine, make_session_factory
@@ -46,9 +44,12 @@ PUBLIC_PATHS = ["^/health$", "^/schema", "^/api/v1/auth/login$"]
 
 
 @get("/health", exclude_from_auth=True, summary="200 when the database answers", tags=["ops"])
-async def health(db_session: NamedDependency[AsyncSession]) -> dict[str, str]:
+async def health(state: State) -> dict[str, str]:
+    # A pooled connection and the driver's own SQL: no ORM session or statement compile
+    # for a probe that load balancers send every few seconds.
     try:
-        await db_session.execute(text("SELECT 1"))
+        async with state.engine.connect() as connection:
+            await connection.exec_driver_sql("SELECT 1")
     except Exception as exc:
         raise ServiceUnavailableException("Database unavailable") from exc
     return {"status": "ok"}
@@ -109,6 +110,8 @@ class ThroughcarePlugin(InitPluginProtocol, ReceiveRoutePlugin):
                 "intervention_kinds": intervention_kinds(self.pm),
                 # One policy store per process: each tenant's enforcer, reloaded on change.
                 "policies": PolicyStore(self.settings.paths.policies_dir / "model.conf"),
+                # One actor cache per app: each request checks its entry's stamp (one row).
+                "actor_cache": ActorCache(),
             }
         )
         app_config.stores = self._stores()

@@ -61,6 +61,8 @@ class ServerSettings(msgspec.Struct, frozen=True):
     # Peers whose X-Forwarded-For / -Proto are believed (addresses or "*"); none by default,
     # so a client cannot pick the address the sign-in rate limit counts against.
     trusted_proxies: tuple[str, ...] = ()
+    # Processes `throughcare serve` runs (uvicorn workers sharing the port).
+    workers: int = 1
 
 
 class PathSettings(msgspec.Struct, frozen=True):
@@ -244,6 +246,7 @@ def load_settings() -> Settings:
                 for p in (_env("THROUGHCARE_TRUSTED_PROXIES") or "").split(",")
                 if p.strip()
             ),
+            workers=_int("THROUGHCARE_SERVER_WORKERS", 1),
         ),
         paths=PathSettings(var_dir=var_dir, tenants_dir=tenants_dir, policies_dir=policies_dir),
         smtp=_smtp(),

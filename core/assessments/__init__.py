@@ -1,1 +1,2 @@
-"""Assessments: screening, comprehensive (due in five working days), risk."""
+"""Assessments: screening (the initial assessment, due in five working days), comprehensive
+(for those who need structured treatment), risk."""

@@ -16,6 +16,12 @@ class AssessmentKind(StrEnum):
     RISK = "risk"
 
 
+# The specification's standard: the initial assessment (triage) within five working days of
+# referral. A comprehensive assessment is for those who need structured treatment; one
+# recorded first also meets the standard, since it includes the triage questions.
+INITIAL_KINDS: tuple[str, ...] = (AssessmentKind.SCREENING, AssessmentKind.COMPREHENSIVE)
+
+
 class RiskLevel(StrEnum):
     LOW = "low"
     MEDIUM = "medium"

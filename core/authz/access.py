@@ -120,14 +120,14 @@ def explain(
     if not grants:
         reason = (
             f"The protocol gives your roles and organisation no {action} access to "
-            f"{category} information."
+            f"{category_words(category)} information."
         )
         return Decision(False, category, action, relation.scope, given, None, reason)
     widest = max(grants, key=lambda g: SCOPE_RANK[g.scope])
     if not any(SCOPE_RANK[relation.scope] <= SCOPE_RANK[g.scope] for g in grants):
         nearest = widest
         reason = (
-            f"The protocol allows {action} on {category} only for people "
+            f"The protocol allows {action} on {category_words(category)} only for people "
             f"{SCOPE_PHRASE[widest.scope]}, and this person is not."
         )
     else:
@@ -219,7 +219,10 @@ class Access:
 
     async def require_tenant(self, category: str, action: str) -> None:
         if not self.can(category, action):
-            reason = f"The protocol does not give your roles {action} access to {category}."
+            reason = (
+                f"The protocol does not give your roles {action} access to "
+                f"{category_words(category)}."
+            )
             await self._deny(category, action, None, reason)
 
     # ---- one person --------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Imports every core model so that Base.metadata is complete (for Alembic and tests)."""
 
 from core.accounts.models import ApiToken, Membership, User
+from core.administration import models as _administration  # noqa: F401 (its tables)
 from core.assessments.models import Assessment
 from core.audit.models import AuditEvent
 from core.authz.models import (

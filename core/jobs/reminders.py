@@ -38,7 +38,7 @@ from core.plans.services import due_plan_actions
 from core.plugins import get_plugin_manager
 from core.referrals.models import Referral
 from core.referrals.services import (
-    has_comprehensive_assessment,
+    has_initial_assessment,
     not_declined,
     overdue_assessments,
 )
@@ -162,7 +162,7 @@ async def assessment_reminders(
                 Referral.tenant_id == tenant.id,
                 Referral.assessment_due_on == today,
                 not_declined(),
-                not_(has_comprehensive_assessment()),
+                not_(has_initial_assessment()),
             )
         )
     ).all()
@@ -170,7 +170,7 @@ async def assessment_reminders(
         Reminder(
             r.person_id,
             "assessment_due",
-            "Comprehensive assessment due today",
+            "Initial assessment due today",
             f"assessment-due:{r.id}",
             r.assessment_due_on,
         )
@@ -180,7 +180,7 @@ async def assessment_reminders(
         Reminder(
             r.person_id,
             "assessment_overdue",
-            "Comprehensive assessment overdue",
+            "Initial assessment overdue",
             f"assessment-overdue:{r.id}",
             r.assessment_due_on,
         )

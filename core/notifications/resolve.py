@@ -18,7 +18,7 @@ from sqlalchemy import exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from core.assessments.models import Assessment, AssessmentKind
+from core.assessments.models import INITIAL_KINDS, Assessment
 from core.authz.models import BreakGlassGrant
 from core.consents.models import Consent
 from core.db.base import utcnow
@@ -51,13 +51,13 @@ def _parse(key: str) -> tuple[str, uuid.UUID, str] | None:
 async def _assessments_settled(
     session: AsyncSession, tenant_id: uuid.UUID, ids: set[uuid.UUID]
 ) -> set[uuid.UUID]:
-    """Referrals whose comprehensive assessment is recorded, that were declined, or are gone."""
+    """Referrals whose initial assessment is recorded, that were declined, or are gone."""
     assessed = set(
         await session.scalars(
             select(Assessment.referral_id).where(
                 Assessment.tenant_id == tenant_id,
                 Assessment.referral_id.in_(ids),
-                Assessment.kind == AssessmentKind.COMPREHENSIVE,
+                Assessment.kind.in_(INITIAL_KINDS),
             )
         )
     )

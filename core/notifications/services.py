@@ -2,7 +2,7 @@
 
 ``notify`` adds rows in the caller's transaction and is idempotent by ``key``: a reminder
 job that runs twice (arq may) notifies each user once. Stored titles are generic
-("Comprehensive assessment overdue"): the person's name is added when the list is read, and
+("Initial assessment overdue"): the person's name is added when the list is read, and
 only for a reader the protocol lets see that person's identity, so a stored row never
 outlives a change to the protocol. A task whose work is recorded closes itself
 (:mod:`core.notifications.resolve`) before the list is read.

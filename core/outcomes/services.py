@@ -16,6 +16,7 @@ from litestar.exceptions import PermissionDeniedException
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import clock
 from core.audit.services import record
 from core.authz.access import Access
 from core.episodes.models import Episode, Phase
@@ -128,7 +129,7 @@ async def reviews_due(session: AsyncSession, tenant_id: uuid.UUID, today: date) 
 
 
 def check_reviewed_on(reviewed_on: date, person: Person) -> None:
-    if reviewed_on > date.today():
+    if reviewed_on > clock.today():
         raise RuleViolation("A review cannot be dated in the future", field="reviewed_on")
     if reviewed_on < person.date_of_birth:
         raise RuleViolation(

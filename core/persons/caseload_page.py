@@ -41,6 +41,7 @@ from core.authz.actor import Actor
 from core.authz.fields import (
     CUSTODY,
     EPISODE,
+    FIELD_CATEGORIES,
     PERSON_VIEW_CATEGORIES,
     EpisodeView,
     PersonView,
@@ -223,12 +224,15 @@ def filtered(access: Access, filters: CaseloadFilters, today: date) -> Select[An
         stmt = stmt.where(Person.location == filters.location, custody)
     if filters.phase in {p.value for p in Phase}:
         stmt = stmt.where(Episode.phase == filters.phase, episode)
+    # Each filter asks for its field's own category, from the one map every view uses.
+    key_worker = access.person_filter(FIELD_CATEGORIES["key_worker_id"], person_id=Person.id)
+    lead = access.person_filter(FIELD_CATEGORIES["lead_organisation_id"], person_id=Person.id)
     if filters.key_worker == "me":
-        stmt = stmt.where(Episode.key_worker_id == actor.user_id, episode)
+        stmt = stmt.where(Episode.key_worker_id == actor.user_id, key_worker)
     elif (worker_id := parse_uuid(filters.key_worker)) is not None:
-        stmt = stmt.where(Episode.key_worker_id == worker_id, episode)
+        stmt = stmt.where(Episode.key_worker_id == worker_id, key_worker)
     if (organisation_id := parse_uuid(filters.organisation)) is not None:
-        stmt = stmt.where(Episode.lead_organisation_id == organisation_id, episode)
+        stmt = stmt.where(Episode.lead_organisation_id == organisation_id, lead)
     if filters.liberation_within:
         stmt = stmt.where(
             Person.liberation_date >= today,

@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import clock
 from core.audit.services import record
 from core.authz.access import Access
 from core.authz.actor import Actor
@@ -283,11 +284,11 @@ class PersonService:
                 self.actor,
                 "person_released",
                 person_id=person.id,
-                data={"on": (new or date.today()).isoformat()},
+                data={"on": (new or clock.today()).isoformat()},
             )
 
     async def _check(self, values: dict[str, Any], person_id: uuid.UUID | None) -> None:
-        today = date.today()
+        today = clock.today()
         dob: date = values["date_of_birth"]
         if dob > today or dob.year < 1900:
             raise RuleViolation(

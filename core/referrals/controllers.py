@@ -33,7 +33,7 @@ class ReferralController(Controller):
     @get(
         "/",
         summary="Referrals, newest first; filter by person, episode, source, decision; "
-        "overdue=true for those whose comprehensive assessment is overdue",
+        "overdue=true for those whose initial assessment is overdue",
     )
     async def list_referrals(
         self,

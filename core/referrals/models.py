@@ -52,7 +52,7 @@ class Referral(TenantScoped, Base):
     received_at: Mapped[datetime]
     referring_organisation_id: Mapped[uuid.UUID | None]
     reason: Mapped[str | None] = mapped_column(Text)
-    # Comprehensive assessment due: five working days, in the tenant's nation's calendar.
+    # Initial (triage) assessment due: five working days, in the tenant's nation's calendar.
     assessment_due_on: Mapped[date]
     offered_appointment_at: Mapped[datetime | None]
     decision: Mapped[str | None] = mapped_column(String(32))

@@ -43,7 +43,7 @@ class ReferralOut(msgspec.Struct):
     received_at: datetime
     referring_organisation_id: uuid.UUID | None
     reason: str | None
-    # The comprehensive assessment is due within five working days, in the nation's calendar.
+    # The initial (triage) assessment is due within five working days, in the nation's calendar.
     assessment_due_on: date
     offered_appointment_at: datetime | None
     decision: str | None

@@ -17,7 +17,7 @@ import msgspec
 from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.assessments.models import Assessment, AssessmentKind
+from core.assessments.models import INITIAL_KINDS, Assessment
 from core.audit.services import record
 from core.authz.access import Access
 from core.authz.relations import decide_organisation
@@ -42,7 +42,7 @@ from core.working_days import add_working_days
 
 CATEGORY = RECORD_CATEGORIES["referral"]
 
-# The comprehensive assessment is due within this many working days of the referral.
+# The initial (triage) assessment is due within this many working days of the referral.
 ASSESSMENT_DUE_WORKING_DAYS = 5
 # A time "now" on the client's clock may be slightly ahead of ours; more than this is the future.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -68,30 +68,32 @@ def not_declined() -> ColumnElement[bool]:
     return or_(Referral.decision.is_(None), Referral.decision != ReferralDecision.DECLINED)
 
 
-def has_comprehensive_assessment() -> ColumnElement[bool]:
+def has_initial_assessment() -> ColumnElement[bool]:
+    """The referral's initial (triage) assessment is recorded: a brief intervention after
+    triage is never overdue for the comprehensive assessment it does not need."""
     return exists().where(
         Assessment.tenant_id == Referral.tenant_id,
         Assessment.referral_id == Referral.id,
-        Assessment.kind == AssessmentKind.COMPREHENSIVE,
+        Assessment.kind.in_(INITIAL_KINDS),
     )
 
 
 def overdue_condition(today: date) -> ColumnElement[bool]:
-    """Past its due date, no comprehensive assessment recorded for it, and not declined.
+    """Past its due date, no initial assessment recorded for it, and not declined.
 
     Whether a decision was made does not matter: an accepted offer still needs its assessment.
     """
     return and_(
         Referral.assessment_due_on < today,
         not_declined(),
-        not_(has_comprehensive_assessment()),
+        not_(has_initial_assessment()),
     )
 
 
 async def overdue_assessments(
     session: AsyncSession, tenant_id: uuid.UUID, today: date
 ) -> Sequence[Referral]:
-    """The tenant's referrals whose comprehensive assessment is overdue on ``today``,
+    """The tenant's referrals whose initial assessment is overdue on ``today``,
     longest overdue first. For jobs and reports: it writes no audit event of its own."""
     stmt = (
         select(Referral)

@@ -110,7 +110,10 @@ class ReportController(Controller):
         section = await service.section("outcomes", **period.kwargs())
         return Response(outcomes_chart(section), media_type=SVG)
 
-    @get("/waiting-times", summary="Referral to comprehensive assessment: median, 5 days, 3 weeks")
+    @get(
+        "/waiting-times",
+        summary="Referral to initial assessment; first treatment (Scotland) or continuity of care",
+    )
     async def waiting_times(
         self,
         service: NamedDependency[ReportService],

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.assessments.models import Assessment, AssessmentKind
+from core.assessments.models import INITIAL_KINDS, Assessment
 from core.episodes.models import Episode, Phase, PhaseChange
 from core.interventions.models import Intervention, Setting
 from core.outcomes.models import DOMAINS, OutcomeReview
@@ -57,7 +57,7 @@ def _count_if(condition: ColumnElement[bool]) -> Any:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _referrals_in(scope: Scope) -> Any:
+def referrals_in(scope: Scope) -> Any:
     stmt = select(Referral).where(
         Referral.tenant_id == scope.tenant_id,
         Referral.received_at >= scope.start_at,
@@ -83,7 +83,7 @@ class ReferralCounts:
 
 async def referral_counts(session: AsyncSession, scope: Scope) -> ReferralCounts:
     """Referrals received in the period, by decision, and how many were self-referrals."""
-    referrals = _referrals_in(scope).subquery()
+    referrals = referrals_in(scope).subquery()
     row = (
         await session.execute(
             select(
@@ -126,7 +126,7 @@ async def kpi_counts(session: AsyncSession, scope: Scope) -> KpiCounts:
     * ``community_engaged``: of those, people with a community-setting intervention logged at
       or after the handover and before the period ends.
     """
-    referrals = _referrals_in(scope).subquery()
+    referrals = referrals_in(scope).subquery()
     total = await session.scalar(select(func.count()).select_from(referrals))
     offered = await session.scalar(
         select(func.count(func.distinct(referrals.c.person_id))).where(
@@ -291,15 +291,15 @@ class Wait:
 
 
 async def waits(session: AsyncSession, scope: Scope) -> tuple[list[Wait], int]:
-    """For referrals received in the period: each one's first comprehensive assessment before
+    """For referrals received in the period: each one's first initial assessment before
     the period ended (no person is named: only the times), and how many not declined are still
     waiting for one at the period's end."""
-    referrals = _referrals_in(scope).subquery()
+    referrals = referrals_in(scope).subquery()
     assessed = (
         select(Assessment.referral_id, func.min(Assessment.completed_at).label("assessed_at"))
         .where(
             Assessment.tenant_id == scope.tenant_id,
-            Assessment.kind == AssessmentKind.COMPREHENSIVE,
+            Assessment.kind.in_(INITIAL_KINDS),
             Assessment.referral_id.is_not(None),
             Assessment.completed_at < scope.end_at,
         )

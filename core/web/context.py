@@ -14,6 +14,7 @@ from litestar.types import Empty
 from litestar.utils.scope.state import ScopeState
 from markupsafe import Markup
 
+from core import clock
 from core.accounts.second_factor import SecondFactorRequired
 from core.authz.actor import Actor
 from core.hooktypes import NavItem
@@ -47,7 +48,13 @@ def render(
     status_code: int = 200,
     **context: Any,
 ) -> Template:
-    base: dict[str, Any] = {"actor": actor, "nav": navigation(request, actor) if actor else []}
+    base: dict[str, Any] = {
+        "actor": actor,
+        "nav": navigation(request, actor) if actor else [],
+        # For the "Printed by ... on ..." line on paper; the partnership clock, so a demo
+        # moved to another day prints the day its pages show.
+        "printed_at": clock.now(),
+    }
     if actor is not None:
         # The partnership's name for the header. Pages that looked it up share it, so a
         # plugin's page (which has no reason to query it) still shows the name, not the slug.

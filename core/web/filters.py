@@ -14,6 +14,8 @@ WORDS = {
     "in_custody": "In custody",
     "in_community": "In the community",
     "nhs": "NHS",
+    # The specification's initial assessment, due within five working days of referral.
+    "screening": "Initial assessment (screening)",
     "staff_concern": "Staff concern (for example a night report)",
     "positive_drug_test": "Positive drug test",
     "pre_release_meeting": "Pre-release meeting",

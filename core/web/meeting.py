@@ -26,7 +26,7 @@ from core.meetings.models import MeetingKind
 from core.meetings.schemas import AttendeeCreate, ItemCreate, MeetingCreate, MeetingOut
 from core.meetings.services import MeetingService
 from core.persons.models import Person
-from core.web import meeting_cards, queries
+from core.web import meeting_cards, queries, referral_batch
 from core.web.context import render
 from core.web.forms import FormErrors, form_values, save_form
 from core.web.meeting_context import (
@@ -247,4 +247,5 @@ HANDLERS = [
     meeting_close_confirm,
     meeting_close,
     *meeting_cards.HANDLERS,
+    *referral_batch.HANDLERS,
 ]

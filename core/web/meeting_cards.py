@@ -258,6 +258,10 @@ async def item_escalate(
     if values.get("confirm") != "yes":
         return Redirect(f"{meeting_url(actor, meeting_id)}/items/{item_id}/escalate")
     errors = FormErrors()
+    # Checked here too (the service says the same), so a bad date and a missing reason are
+    # both named at once, in the order of the page.
+    if not values.get("reason"):
+        errors.add("reason", "Enter why the case is being escalated")
     held_on = parse_date(values, "held_on", errors, "Date of the complex case meeting")
     service = domain_service(MeetingService, db_session, access)
 

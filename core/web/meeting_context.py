@@ -20,6 +20,7 @@ from core.authz.access import Access
 from core.authz.actor import Actor
 from core.authz.fields import PERSON_VIEW_CATEGORIES, PersonView, project
 from core.errors import not_found
+from core.meetings.outputs import REFERRAL_CATEGORY
 from core.meetings.schemas import MeetingOut
 from core.meetings.services import MeetingService
 from core.persons.models import Person
@@ -85,6 +86,8 @@ async def meeting_context(
         "org_options": [(str(o.id), o.name) for o in orgs],
         "owner_options": await owner_options(session, access.actor),
         "tenant_name": await queries.tenant_name(session, access.actor),
+        # The night's referrals form is offered to those who may make a referral at all.
+        "can_refer": access.can(REFERRAL_CATEGORY, "write"),
         "actions_by_item": {
             item.id: [a for a in meeting.actions if a.item_id == item.id] for item in meeting.items
         },
@@ -165,6 +168,7 @@ async def agenda_page(
         agenda=agenda,
         recent=recent.items,
         refused=refused or {},
+        can_refer=access.can(REFERRAL_CATEGORY, "write"),
         tenant_name=await queries.tenant_name(session, access.actor),
         status_code=403 if refused else 200,
     )

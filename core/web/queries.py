@@ -15,7 +15,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts.models import Membership, User
-from core.assessments.models import Assessment, AssessmentKind
+from core.assessments.models import INITIAL_KINDS, Assessment
 from core.audit.services import record
 from core.authz.access import Access
 from core.authz.actor import Actor
@@ -45,7 +45,7 @@ async def assessment_flag(
     session: AsyncSession, tenant_id: uuid.UUID, referrals: Sequence[Any], today: date
 ) -> str | None:
     """The record's assessment tag, from the referrals the viewer may see: the latest one not
-    declined, until its comprehensive assessment is recorded. The date is the referral's own
+    declined, until its initial assessment is recorded. The date is the referral's own
     ``assessment_due_on``, the one its task carries (core/jobs/reminders.py)."""
     live = [r for r in referrals if r.decision != ReferralDecision.DECLINED]
     if not live:
@@ -56,7 +56,7 @@ async def assessment_flag(
             exists().where(
                 Assessment.tenant_id == tenant_id,
                 Assessment.referral_id == current.id,
-                Assessment.kind == AssessmentKind.COMPREHENSIVE,
+                Assessment.kind.in_(INITIAL_KINDS),
             )
         )
     )
@@ -64,8 +64,8 @@ async def assessment_flag(
         return None
     due = govuk_date(current.assessment_due_on)
     if current.assessment_due_on < today:
-        return f"Comprehensive assessment overdue (due {due})"
-    return f"Comprehensive assessment due {due}"
+        return f"Initial assessment overdue (due {due})"
+    return f"Initial assessment due {due}"
 
 
 async def tenant_name(session: AsyncSession, actor: Actor) -> str:

@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
-
 from core.audit.services import record
 from core.consents.services import consent_for_recipient
 from core.db.base import utcnow
 from core.errors import RuleViolation, not_found
-from core.interventions.services import utc_cursor_time
-from core.pagination import Page, keyset, page_of
+from core.pagination import Page, person_page
 from core.tenancy.models import Organisation
 from plugins.family_support.common import CATEGORY, FamilySupportBase, contact_out
 from plugins.family_support.models import FamilyContact
@@ -69,27 +66,16 @@ class ContactsMixin(FamilySupportBase):
         self, person_id: uuid.UUID, *, limit: int, cursor: str | None
     ) -> Page[ContactOut]:
         person = await self._person(person_id, "read")
-        stmt = select(FamilyContact).where(
-            FamilyContact.tenant_id == self.actor.tenant_id, FamilyContact.person_id == person.id
-        )
-        stmt = keyset(
-            stmt,
-            [FamilyContact.created_at, FamilyContact.id],
-            cursor,
-            limit,
-            convert=[utc_cursor_time, uuid.UUID],
-        )
-        rows = list((await self.session.scalars(stmt)).all())
-        rows, next_cursor = page_of(rows, limit, lambda r: [r.created_at.isoformat(), str(r.id)])
-        record(
+        rows, next_cursor = await person_page(
             self.session,
             self.actor,
-            "list",
-            "family_contact",
-            person_id=person.id,
-            detail={"returned": len(rows)},
+            FamilyContact.created_at,
+            person.id,
+            cursor,
+            limit,
+            audit_as="family_contact",
+            newest_first=False,
         )
-        await self.session.commit()
         return Page(items=[contact_out(r) for r in rows], next_cursor=next_cursor)
 
     async def get_contact(self, contact_id: uuid.UUID) -> FamilyContact:

@@ -15,7 +15,7 @@ from sqlalchemy import exists, select
 from core.audit.services import record
 from core.clock import today as local_today
 from core.errors import RuleViolation, not_found
-from core.pagination import Page, keyset, page_of
+from core.pagination import Page, fetch_page
 from core.persons.models import Location, Person
 from plugins.family_support.common import (
     CATEGORY,
@@ -138,16 +138,8 @@ class FamilyDaysMixin(FamilySupportBase):
         if person_id is not None:
             await self.access.visible_person(person_id)
             stmt = stmt.where(FamilyDay.person_id == person_id)
-        stmt = keyset(
-            stmt,
-            [FamilyDay.planned_on, FamilyDay.id],
-            cursor,
-            limit,
-            convert=[date.fromisoformat, uuid.UUID],
-        )
-        rows = list((await self.session.execute(stmt)).all())
-        rows, next_cursor = page_of(
-            rows, limit, lambda r: [r[0].planned_on.isoformat(), str(r[0].id)]
+        rows, next_cursor = await fetch_page(
+            self.session, stmt, [FamilyDay.planned_on, FamilyDay.id], cursor, limit, entity=0
         )
         record(
             self.session,
@@ -188,16 +180,8 @@ class FamilyDaysMixin(FamilySupportBase):
             ~planned,
             self.access.person_filter(CATEGORY, "read", Person.id),
         )
-        stmt = keyset(
-            stmt,
-            [Person.liberation_date, Person.id],
-            cursor,
-            limit,
-            convert=[date.fromisoformat, uuid.UUID],
-        )
-        rows = list((await self.session.scalars(stmt)).all())
-        rows, next_cursor = page_of(
-            rows, limit, lambda p: [p.liberation_date.isoformat(), str(p.id)]
+        rows, next_cursor = await fetch_page(
+            self.session, stmt, [Person.liberation_date, Person.id], cursor, limit
         )
         record(
             self.session,

@@ -5,13 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import UTC
 
-from sqlalchemy import select
-
 from core.audit.services import record
 from core.db.base import utcnow
 from core.errors import RuleViolation
-from core.interventions.services import utc_cursor_time
-from core.pagination import Page, keyset, page_of
+from core.pagination import Page, person_page
 from plugins.family_support.common import CLOCK_SKEW, FamilySupportBase, clean, session_out
 from plugins.family_support.models import FamilyContact, FamilySession
 from plugins.family_support.schemas import SessionCreate, SessionOut
@@ -62,26 +59,13 @@ class SessionsMixin(FamilySupportBase):
         self, person_id: uuid.UUID, *, limit: int, cursor: str | None
     ) -> Page[SessionOut]:
         person = await self._person(person_id, "read")
-        stmt = select(FamilySession).where(
-            FamilySession.tenant_id == self.actor.tenant_id, FamilySession.person_id == person.id
-        )
-        stmt = keyset(
-            stmt,
-            [FamilySession.occurred_at, FamilySession.id],
-            cursor,
-            limit,
-            descending=True,
-            convert=[utc_cursor_time, uuid.UUID],
-        )
-        rows = list((await self.session.scalars(stmt)).all())
-        rows, next_cursor = page_of(rows, limit, lambda r: [r.occurred_at.isoformat(), str(r.id)])
-        record(
+        rows, next_cursor = await person_page(
             self.session,
             self.actor,
-            "list",
-            "family_session",
-            person_id=person.id,
-            detail={"returned": len(rows)},
+            FamilySession.occurred_at,
+            person.id,
+            cursor,
+            limit,
+            audit_as="family_session",
         )
-        await self.session.commit()
         return Page(items=[session_out(r) for r in rows], next_cursor=next_cursor)

@@ -12,8 +12,7 @@ from core.audit.services import record
 from core.db.base import utcnow
 from core.errors import RuleViolation, not_found
 from core.events import publish
-from core.interventions.services import utc_cursor_time
-from core.pagination import Page, keyset, page_of
+from core.pagination import Page, fetch_page
 from core.referrals.models import Referral, ReferralDecision, ReferralSource
 from core.referrals.schemas import ReferralCreate, ReferralDecide
 from core.referrals.services import ReferralService
@@ -148,17 +147,14 @@ class DrugTestsMixin(HarmReductionBase):
             )
             .where(DrugTest.tenant_id == self.actor.tenant_id, DrugTest.person_id == person.id)
         )
-        stmt = keyset(
+        rows, next_cursor = await fetch_page(
+            self.session,
             stmt,
             [DrugTest.tested_at, DrugTest.id],
             cursor,
             limit,
             descending=True,
-            convert=[utc_cursor_time, uuid.UUID],
-        )
-        rows = list((await self.session.execute(stmt)).all())
-        rows, next_cursor = page_of(
-            rows, limit, lambda r: [r[0].tested_at.isoformat(), str(r[0].id)]
+            entity=0,
         )
         record(
             self.session,

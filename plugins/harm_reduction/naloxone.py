@@ -8,8 +8,7 @@ from sqlalchemy import func, select
 
 from core.audit.services import record
 from core.errors import RuleViolation
-from core.interventions.services import utc_cursor_time
-from core.pagination import Page, keyset, page_of
+from core.pagination import Page, person_page
 from plugins.harm_reduction.common import (
     HEALTH,
     HarmReductionBase,
@@ -101,54 +100,28 @@ class NaloxoneMixin(HarmReductionBase):
         self, person_id: uuid.UUID, *, limit: int, cursor: str | None
     ) -> Page[SupplyOut]:
         person = await self._person(person_id, HEALTH, "read")
-        stmt = keyset(
-            select(NaloxoneSupply).where(
-                NaloxoneSupply.tenant_id == self.actor.tenant_id,
-                NaloxoneSupply.person_id == person.id,
-            ),
-            [NaloxoneSupply.supplied_at, NaloxoneSupply.id],
-            cursor,
-            limit,
-            descending=True,
-            convert=[utc_cursor_time, uuid.UUID],
-        )
-        rows = list((await self.session.scalars(stmt)).all())
-        rows, next_cursor = page_of(rows, limit, lambda r: [r.supplied_at.isoformat(), str(r.id)])
-        record(
+        rows, next_cursor = await person_page(
             self.session,
             self.actor,
-            "list",
-            "naloxone_supply",
-            person_id=person.id,
-            detail={"returned": len(rows)},
+            NaloxoneSupply.supplied_at,
+            person.id,
+            cursor,
+            limit,
+            audit_as="naloxone_supply",
         )
-        await self.session.commit()
         return Page(items=[supply_out(r) for r in rows], next_cursor=next_cursor)
 
     async def list_trainings(
         self, person_id: uuid.UUID, *, limit: int, cursor: str | None
     ) -> Page[TrainingOut]:
         person = await self._person(person_id, HEALTH, "read")
-        stmt = keyset(
-            select(NaloxoneTraining).where(
-                NaloxoneTraining.tenant_id == self.actor.tenant_id,
-                NaloxoneTraining.person_id == person.id,
-            ),
-            [NaloxoneTraining.trained_at, NaloxoneTraining.id],
-            cursor,
-            limit,
-            descending=True,
-            convert=[utc_cursor_time, uuid.UUID],
-        )
-        rows = list((await self.session.scalars(stmt)).all())
-        rows, next_cursor = page_of(rows, limit, lambda r: [r.trained_at.isoformat(), str(r.id)])
-        record(
+        rows, next_cursor = await person_page(
             self.session,
             self.actor,
-            "list",
-            "naloxone_training",
-            person_id=person.id,
-            detail={"returned": len(rows)},
+            NaloxoneTraining.trained_at,
+            person.id,
+            cursor,
+            limit,
+            audit_as="naloxone_training",
         )
-        await self.session.commit()
         return Page(items=[training_out(r) for r in rows], next_cursor=next_cursor)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit.services import record
 from core.clock import today as local_today
-from core.pagination import Page, keyset, page_of
+from core.pagination import Page, fetch_page
 from core.persons.models import Person
 from plugins.harm_reduction.common import (
     HEALTH,
@@ -109,17 +109,14 @@ class OverdoseRiskMixin(HarmReductionBase):
         )
         if without_naloxone:
             stmt = stmt.where(~kit)
-        stmt = keyset(
+        rows, next_cursor = await fetch_page(
+            self.session,
             stmt,
             [Person.liberation_date, Person.id],
             cursor,
             limit,
             descending=True,
-            convert=[date.fromisoformat, uuid.UUID],
-        )
-        rows = list((await self.session.execute(stmt)).all())
-        rows, next_cursor = page_of(
-            rows, limit, lambda r: [r[0].liberation_date.isoformat(), str(r[0].id)]
+            entity=0,
         )
         record(
             self.session,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import aliased
 from core import clock
 from core.audit.services import record
 from core.errors import RuleViolation
-from core.pagination import Page, keyset, page_of
+from core.pagination import Page, fetch_page
 from core.persons.models import Person
 from core.tenancy.models import Organisation
 from plugins.housing.models import HousingRecord
@@ -64,16 +64,8 @@ class BoardMixin(HousingBase):
         )
         if local_authority_id is not None:
             stmt = stmt.where(HousingRecord.local_authority_id == local_authority_id)
-        stmt = keyset(
-            stmt,
-            [Person.liberation_date, Person.id],
-            cursor,
-            limit,
-            convert=[date.fromisoformat, uuid.UUID],
-        )
-        rows = list((await self.session.execute(stmt)).all())
-        rows, next_cursor = page_of(
-            rows, limit, lambda r: [r[1].liberation_date.isoformat(), str(r[1].id)]
+        rows, next_cursor = await fetch_page(
+            self.session, stmt, [Person.liberation_date, Person.id], cursor, limit, entity=1
         )
         items = [self._board_item(h, p, a, today) for h, p, a in rows]
         record(

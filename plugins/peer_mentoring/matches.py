@@ -5,7 +5,6 @@ allocation, and ending it takes back only the access it gave.
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
 from sqlalchemy import select
 
@@ -14,7 +13,7 @@ from core.authz.models import PersonAssignment
 from core.authz.relations import decide_assignment, decide_organisation, unassign
 from core.clock import today as local_today
 from core.errors import Conflict, RuleViolation, not_found
-from core.pagination import Page, keyset, page_of
+from core.pagination import Page, person_page
 from core.persons.models import Person
 from plugins.peer_mentoring.common import MENTOR_REASON, PeerMentoringBase, current_match, match_out
 from plugins.peer_mentoring.models import (
@@ -137,26 +136,13 @@ class MatchesMixin(PeerMentoringBase):
         self, person_id: uuid.UUID, *, limit: int, cursor: str | None
     ) -> Page[MatchOut]:
         person = await self._person(person_id, "read")
-        stmt = select(MentorMatch).where(
-            MentorMatch.tenant_id == self.actor.tenant_id, MentorMatch.person_id == person.id
-        )
-        stmt = keyset(
-            stmt,
-            [MentorMatch.started_on, MentorMatch.id],
-            cursor,
-            limit,
-            descending=True,
-            convert=[date.fromisoformat, uuid.UUID],
-        )
-        rows = list((await self.session.scalars(stmt)).all())
-        rows, next_cursor = page_of(rows, limit, lambda r: [r.started_on.isoformat(), str(r.id)])
-        record(
+        rows, next_cursor = await person_page(
             self.session,
             self.actor,
-            "list",
-            "mentor_match",
-            person_id=person.id,
-            detail={"returned": len(rows)},
+            MentorMatch.started_on,
+            person.id,
+            cursor,
+            limit,
+            audit_as="mentor_match",
         )
-        await self.session.commit()
         return Page(items=[match_out(r) for r in rows], next_cursor=next_cursor)

@@ -13,7 +13,7 @@ from core.audit.services import record
 from core.clock import today as local_today
 from core.episodes.services import is_active_member
 from core.errors import Conflict, RuleViolation, not_found
-from core.pagination import Page, keyset, page_of
+from core.pagination import Page, fetch_page
 from core.tenancy.models import Organisation
 from plugins.peer_mentoring.common import CATEGORY, PeerMentoringBase, clean, mentor_out
 from plugins.peer_mentoring.models import Mentor, VettingStatus
@@ -132,9 +132,9 @@ class MentorsMixin(PeerMentoringBase):
             stmt = stmt.where(Mentor.vetting_status == vetting_status)
         if active is not None:
             stmt = stmt.where(Mentor.is_active.is_(active))
-        stmt = keyset(stmt, [Mentor.name, Mentor.id], cursor, limit, convert=[None, uuid.UUID])
-        rows = list((await self.session.scalars(stmt)).all())
-        rows, next_cursor = page_of(rows, limit, lambda m: [m.name, str(m.id)])
+        rows, next_cursor = await fetch_page(
+            self.session, stmt, [Mentor.name, Mentor.id], cursor, limit
+        )
         record(
             self.session,
             self.actor,

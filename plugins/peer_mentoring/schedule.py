@@ -18,7 +18,7 @@ from core.clock import UK_TIME
 from core.clock import today as local_today
 from core.errors import RuleViolation, not_found
 from core.interventions.services import utc_cursor_time
-from core.pagination import Page, keyset, page_of
+from core.pagination import Page, fetch_page, keyset, page_of
 from plugins.peer_mentoring.common import (
     CATEGORY,
     DEFAULT_SCHEDULE_DAYS,
@@ -123,15 +123,9 @@ class ScheduleMixin(PeerMentoringBase):
         )
         if status is not None:
             stmt = stmt.where(GateAppointment.status == status)
-        stmt = keyset(
-            stmt,
-            [GateAppointment.meet_at, GateAppointment.id],
-            cursor,
-            limit,
-            convert=[utc_cursor_time, uuid.UUID],
+        rows, next_cursor = await fetch_page(
+            self.session, stmt, [GateAppointment.meet_at, GateAppointment.id], cursor, limit
         )
-        rows = list((await self.session.scalars(stmt)).all())
-        rows, next_cursor = page_of(rows, limit, lambda r: [r.meet_at.isoformat(), str(r.id)])
         record(
             self.session,
             self.actor,

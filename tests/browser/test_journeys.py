@@ -102,7 +102,7 @@ def test_the_daily_meeting_is_run_for_three_people(page: Any, server: Seeded) ->
         card = cards.nth(index)
         card.locator("summary", has_text="Add an action").click()
         card.get_by_label("Action agreed").fill(f"Follow up {index + 1}")
-        card.get_by_label("Owner").select_option(label="Turning Point Scotland")
+        card.get_by_label("Owner organisation").select_option(label="Turning Point Scotland")
         card.get_by_role("button", name="Add action").click()
         expect(cards.nth(index).get_by_text(f"Follow up {index + 1}")).to_be_visible()
 

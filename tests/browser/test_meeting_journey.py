@@ -88,3 +88,67 @@ def test_a_meeting_follows_up_earlier_actions_keeps_typing_and_warns_on_close(
     assert violations == [], violations
     page.get_by_role("button", name="Close the meeting").click()
     expect(page.locator(".govuk-caption-l")).to_contain_text("closed")
+
+
+def test_the_nights_referrals_go_in_on_one_form(page: Any, server: Seeded) -> None:
+    token = server.tokens["lm_worker"]
+    # Two people new to this journey, referred three days ago: before any agenda's window,
+    # so the other journeys' agendas are not changed by this one.
+    people = []
+    for given, family, number in (
+        ("Ross", "Nightly", "LM100291"),
+        ("Kay", "Batchelor", "LM100292"),
+    ):
+        person = api(
+            server.base_url,
+            token,
+            "POST",
+            f"{LM}/persons",
+            {
+                "given_name": given,
+                "family_name": family,
+                "date_of_birth": "1988-08-08",
+                "prison_number": number,
+            },
+        )
+        people.append(person["id"])
+    received = datetime.now(UTC).date() - timedelta(days=3)
+
+    sign_in(page, "lm_worker")
+    page.get_by_role("link", name="Daily meeting").click()
+    page.locator("a[href='/t/low-moss/meeting/referrals']").first.click()
+    expect(page.get_by_role("heading", name="Add the night's referrals", level=1)).to_be_visible()
+    page.get_by_label("Day").fill(str(received.day))
+    page.get_by_label("Month").fill(str(received.month))
+    page.get_by_label("Year").fill(str(received.year))
+    first, second = page.locator("#referral-1"), page.locator("#referral-2")
+    first.get_by_label("Name").fill("Ross Nightly")
+    first.get_by_label("Prison number").fill("LM100291")
+    first.get_by_label("Reason (optional)").fill("Night report: found distressed")
+    second.get_by_label("Name").fill("Kay Smith")  # the wrong name for this number
+    second.get_by_label("Prison number").fill("LM100292")
+    second.get_by_label("Where did the referral come from?").select_option("healthcare")
+    page.get_by_role("button", name="Save referrals").click()
+
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("Referral 2: prison number LM100292 is Kay Batchelor")
+    # Everything typed is kept, the good row too; nothing was saved.
+    expect(first.get_by_label("Reason (optional)")).to_have_value("Night report: found distressed")
+    expect(second.get_by_label("Where did the referral come from?")).to_have_value("healthcare")
+    expect(page.get_by_label("Day")).to_have_value(str(received.day))
+    violations = axe_violations(page)
+    assert violations == [], violations
+    screenshot(page, "referral-batch-errors")
+
+    second.get_by_label("Name").fill("Batchelor, Kay")
+    page.get_by_role("button", name="Save referrals").click()
+    expect(page.get_by_text("2 referrals saved")).to_be_visible()
+    expect(page.locator("#name-1")).to_have_value("")  # a fresh form for the next batch
+    made = [api(server.base_url, token, "GET", f"{LM}/referrals?person_id={p}") for p in people]
+    assert [(m["items"][0]["source"], m["items"][0]["received_at"][:10]) for m in made] == [
+        ("staff_concern", received.isoformat()),
+        ("healthcare", received.isoformat()),
+    ]
+    violations = axe_violations(page)
+    assert violations == [], violations

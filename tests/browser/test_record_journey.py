@@ -68,7 +68,8 @@ def test_consent_is_withdrawn_with_a_reason_then_given_again(page: Any, server: 
     page.get_by_label("What will it be used for?").fill("Continuity of care")
     page.get_by_role("button", name="Save consent").click()
 
-    page.locator("#consent").get_by_role("link", name="Withdraw").click()
+    # The section's heading carries the id; its rows are the heading's siblings.
+    page.locator("#consent").locator("xpath=..").get_by_role("link", name="Withdraw").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Withdraw consent to share")
     check_page(page, "consent-withdraw-confirm")
     # Without a reason nothing is withdrawn: the error summary names the field.

@@ -412,7 +412,7 @@ async def test_an_assessment_without_the_write_is_403_and_nothing_is_written(wor
     person = await make_person(world)
     refused = await world.post("lm_officer", URL, {"person_id": person, "kind": "screening"})
     assert refused.status_code == 403
-    assert "write access to substance_use" in refused.json()["detail"]
+    assert "write access to substance use" in refused.json()["detail"]
     assert await count(world, Assessment) == 0
     assert await audit_rows(world, record_type="assessment") == []
     (denial,) = await audit_rows(world, action="deny")

@@ -402,10 +402,10 @@ async def test_episodes_are_withheld_and_writes_refused_without_the_protocol(wor
     assert listed.status_code == 200 and listed.json()["items"] == []
     read = await world.get("lm_nurse", url)
     assert read.status_code == 403
-    assert "read on case_notes only for people their organisation works with" in read.text
+    assert "read on case notes only for people their organisation works with" in read.text
 
     moved = await world.post("lm_sacro", f"{url}/phase", {"to": "assessment"})
-    assert moved.status_code == 403 and "write on case_notes" in moved.json()["detail"]
+    assert moved.status_code == 403 and "write on case notes" in moved.json()["detail"]
     sacro = world.org_id("low-moss", "sacro")
     # Sacro cannot make itself the lead partner of a person it does not work with.
     grabbed = await world.patch("lm_sacro", url, {"lead_organisation_id": sacro})

@@ -412,7 +412,7 @@ async def test_write_without_the_category_is_403_and_nothing_is_written(world):
     # Prison staff write no substance use under the Low Moss protocol.
     refused = await world.post("lm_officer", f"{LM}/interventions", body(person_id))
     assert refused.status_code == 403
-    assert "write access to substance_use" in refused.json()["detail"]
+    assert "write access to substance use" in refused.json()["detail"]
     assert await intervention_count(world) == 0
     assert await audit_rows(world, record_type="intervention") == []
     (denial,) = await audit_rows(world, action="deny")

@@ -245,11 +245,11 @@ async def test_assessment_due_today_then_overdue_until_assessed(world, factory, 
     assert await run_at(tomorrow, reminders.remind_assessments, ctx, world) == 1
     assert await run_at(tomorrow + timedelta(days=5), reminders.remind_assessments, ctx, world) == 0
     assert [(t.title, t.due_date) for t in await tasks(factory)] == [
-        ("Comprehensive assessment due today", TODAY),
-        ("Comprehensive assessment overdue", TODAY),
+        ("Initial assessment due today", TODAY),
+        ("Initial assessment overdue", TODAY),
     ]
 
-    # Once the comprehensive assessment is recorded, a new referral's reminder is all there is.
+    # Once the initial assessment is recorded, a new referral's reminder is all there is.
     async with factory() as session:
         session.add(
             Assessment(
@@ -268,6 +268,35 @@ async def test_assessment_due_today_then_overdue_until_assessed(world, factory, 
         await session.execute(Notification.__table__.delete())
         await session.commit()
     assert await run_at(tomorrow, reminders.remind_assessments, ctx, world) == 0
+
+
+async def test_a_brief_intervention_after_screening_is_never_overdue(world, factory, ctx):
+    """The five-day standard is the initial (triage) assessment: someone screened and given a
+    brief intervention needs no comprehensive assessment, so nothing is ever overdue."""
+    person, episode = await add_case(factory, world)
+    referral = await add_referral(
+        factory, world, person, episode, TODAY, decision="brief_intervention"
+    )
+    async with factory() as session:
+        session.add(
+            Assessment(
+                tenant_id=world.tenants["low-moss"].id,
+                person_id=person,
+                episode_id=episode,
+                referral_id=referral,
+                organisation_id=uuid.UUID(world.org_id("low-moss", "turning-point-scotland")),
+                kind="screening",
+                category="substance_use",
+                completed_at=noon(TODAY - timedelta(days=1)),
+            )
+        )
+        await session.commit()
+    for days in (0, 1, 10, 60):
+        assert (
+            await run_at(TODAY + timedelta(days=days), reminders.remind_assessments, ctx, world)
+            == 0
+        )
+    assert await tasks(factory) == []
 
 
 # --- outcome reviews, plan actions, consents ----------------------------------------------

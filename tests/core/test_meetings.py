@@ -613,6 +613,13 @@ async def test_agenda_suggests_new_referrals_and_open_actions(world):
             "held_on": "2026-03-08",
             "description": "Housing referral",
             "due_on": None,
+            # Who owns it, named on the agenda; the worker who registered Cole may mark it
+            # done (Turning Point writes the case notes of those it registered).
+            "owner_organisation_id": sps,
+            "owner_organisation_name": "SPS HMP Low Moss",
+            "owner_user_id": None,
+            "owner_user_name": None,
+            "writable": True,
         }
     ]
     # Completing the action takes the person off the next agenda.
@@ -711,7 +718,7 @@ async def test_writing_about_a_person_without_the_write_is_403_and_writes_nothin
     ]
     for response in refusals:
         assert response.status_code == 403, response.text
-        assert "write on case_notes" in response.json()["detail"]
+        assert "write on case notes" in response.json()["detail"]
     assert await row_counts(world) == before
     again = await ok(await world.get("lm_worker", url), 200)
     assert again["items"][0]["outcome"] is None and again["items"][0]["escalated"] is False

@@ -136,7 +136,9 @@ async def test_the_agenda_names_the_owner_and_says_who_may_mark_it_done(world):
     )
     agenda = await ok(await world.get("lm_officer", f"{MEETINGS}/agenda"), 200)
     (entry,) = [p for p in agenda["persons"] if p["person_id"] == person_id]
-    (reason,) = entry["reasons"]
+    # Referred today and with an action open from yesterday: on the agenda for both.
+    assert [r["why"] for r in entry["reasons"]] == ["referral", "open_action"]
+    reason = entry["reasons"][1]
     assert reason["owner_user_name"] == "Lm Sacro"
     assert reason["owner_organisation_name"] == "Sacro"
     assert reason["writable"] is True
@@ -146,11 +148,12 @@ async def test_the_agenda_names_the_owner_and_says_who_may_mark_it_done(world):
     await share_case_notes_with(world, person_id, "sacro")
     seen = await ok(await world.get("lm_sacro", f"{MEETINGS}/agenda"), 200)
     (entry,) = [p for p in seen["persons"] if p["person_id"] == person_id]
-    assert entry["reasons"][0]["writable"] is False
+    (seen_action,) = [r for r in entry["reasons"] if r["why"] == "open_action"]
+    assert seen_action["writable"] is False
     detail = await ok(await world.get("lm_sacro", url), 200)
     assert [i["writable"] for i in detail["items"]] == [False]
     assert [a["writable"] for a in detail["actions"]] == [False]
-    action_url = f"{url}/actions/{entry['reasons'][0]['record_id']}"
+    action_url = f"{url}/actions/{seen_action['record_id']}"
     assert (await world.patch("lm_sacro", action_url, {"completed": True})).status_code == 403
     mine = await ok(await world.get("lm_officer", url), 200)
     assert [a["writable"] for a in mine["actions"]] == [True]

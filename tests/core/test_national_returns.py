@@ -113,7 +113,9 @@ async def test_making_a_return_is_audited(world: Any) -> None:
     ]
 
 
-async def test_an_english_partnership_files_ndtms_with_its_release_dates(world: Any) -> None:
+async def add_leicester_lead(world: Any) -> None:
+    """A lead for the English partnership (the shared world has none), as ``lc_lead``."""
+
     async def add_lead(session: Any) -> str:
         user = User(username="lc_lead", display_name="Lc Lead", password_hash="x")
         session.add(user)
@@ -131,6 +133,10 @@ async def test_an_english_partnership_files_ndtms_with_its_release_dates(world: 
         return issued.token
 
     world.tokens["lc_lead"] = await db_run(world, add_lead)
+
+
+async def test_an_english_partnership_files_ndtms_with_its_release_dates(world: Any) -> None:
+    await add_leicester_lead(world)
     person = await world.post(
         "lc_worker",
         f"{LC}/persons",

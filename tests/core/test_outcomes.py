@@ -448,7 +448,7 @@ async def test_a_review_without_the_write_is_403_and_nothing_is_written(world):
     person_id = await make_person(world)
     refused = await world.post("lm_sacro", f"{LM}/outcome-reviews", body(person_id))
     assert refused.status_code == 403
-    assert "write on case_notes" in refused.json()["detail"]
+    assert "write on case notes" in refused.json()["detail"]
     assert await review_count(world) == 0
     assert await audit_rows(world, record_type="outcome_review") == []
     (denial,) = await audit_rows(world, action="deny")

@@ -780,7 +780,7 @@ async def test_plan_writes_without_the_write_are_403_and_change_nothing(world):
         "lm_officer", URL, {"person_id": person, "episode_id": episode, "goals": ["x"]}
     )
     assert created.status_code == 403
-    assert "write access to substance_use" in created.json()["detail"]
+    assert "write access to substance use" in created.json()["detail"]
     assert await count(world, RecoveryPlan) == 0
 
     plan = await make_plan(world, person_id=person, episode_id=episode)
@@ -795,7 +795,7 @@ async def test_plan_writes_without_the_write_are_403_and_change_nothing(world):
         await world.post("lm_sacro", f"{URL}/{plan['id']}/reviews", {"notes": "Seen"}),
     ]:
         assert response.status_code == 403, response.text
-        assert "write on substance_use" in response.json()["detail"]
+        assert "write on substance use" in response.json()["detail"]
     after = (await world.get("lm_worker", f"{URL}/{plan['id']}")).json()
     assert after == plan
     assert await count(world, PlanAction) == 0 and await count(world, PlanReview) == 0

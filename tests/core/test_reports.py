@@ -20,12 +20,15 @@ from core.episodes.models import Episode, PhaseChange
 from core.hookspecs import hookimpl
 from core.hooktypes import ReportMetric
 from core.interventions.models import Intervention
+from core.onward_referrals.models import OnwardReferral
 from core.outcomes.models import DOMAINS, OutcomeReview
 from core.persons.models import Person
 from core.plans.models import RecoveryPlan
 from core.referrals.models import Referral
 from core.referrals.services import assessment_due_on
 from core.tenancy.models import Tenant
+from core.treatment.models import TreatmentModality
+from tests.core.test_national_returns import add_leicester_lead
 from tests.core.test_referrals import db, decide, make_person, move, refer, tenant_id
 
 LM = "/api/v1/t/low-moss"
@@ -42,14 +45,16 @@ class Records:
     create through the API (the API cannot backdate a decision or a phase move). The
     report still reads them only through its endpoints."""
 
-    def __init__(self, world: Any, tenant: str = "low-moss") -> None:
+    def __init__(
+        self, world: Any, tenant: str = "low-moss", org: str = "turning-point-scotland"
+    ) -> None:
         self.world = world
         self.tenant_id = tenant_id(world, tenant)
-        self.org = uuid.UUID(world.org_id(tenant, "turning-point-scotland"))
+        self.org = uuid.UUID(world.org_id(tenant, org))
         self.rows: list[Any] = []
         self.count = 0
 
-    def person(self) -> uuid.UUID:
+    def person(self, released: date | None = None) -> uuid.UUID:
         self.count += 1
         person = Person(
             id=uuid.uuid4(),
@@ -58,6 +63,8 @@ class Records:
             family_name=f"Person{self.count}",
             sort_name=f"person{self.count} report",
             date_of_birth=date(1985, 1, 1),
+            location="in_community" if released else "in_custody",
+            liberation_date=released,
         )
         self.rows.append(person)
         return person.id
@@ -107,7 +114,9 @@ class Records:
         self.rows.append(referral)
         return referral
 
-    def assessment(self, referral: Referral, completed: datetime) -> None:
+    def assessment(
+        self, referral: Referral, completed: datetime, kind: str = "comprehensive"
+    ) -> None:
         self.rows.append(
             Assessment(
                 tenant_id=self.tenant_id,
@@ -115,9 +124,59 @@ class Records:
                 episode_id=referral.episode_id,
                 referral_id=referral.id,
                 organisation_id=self.org,
-                kind="comprehensive",
-                category="substance_use",
+                kind=kind,
+                category="risk" if kind == "risk" else "substance_use",
                 completed_at=completed,
+                **(
+                    {"risk_self_harm": "low", "risk_harm_to_others": "low", "risk_overdose": "low"}
+                    if kind == "risk"
+                    else {}
+                ),
+            )
+        )
+
+    def _episode_of(self, person_id: uuid.UUID) -> uuid.UUID:
+        episodes = [r for r in self.rows if isinstance(r, Episode) and r.person_id == person_id]
+        if episodes:
+            return episodes[-1].id
+        episode = Episode(
+            id=uuid.uuid4(),
+            tenant_id=self.tenant_id,
+            person_id=person_id,
+            phase="community",
+            opened_at=at(date(2026, 1, 5)),
+            lead_organisation_id=self.org,
+        )
+        self.rows.append(episode)
+        return episode.id
+
+    def modality(self, person_id: uuid.UUID, started: date, ended: date | None = None) -> None:
+        self.rows.append(
+            TreatmentModality(
+                tenant_id=self.tenant_id,
+                person_id=person_id,
+                episode_id=self._episode_of(person_id),
+                organisation_id=self.org,
+                modality="psychosocial",
+                started_on=started,
+                ended_on=ended,
+                exit_reason="completed_drug_free" if ended else None,
+            )
+        )
+
+    def community_appointment(self, person_id: uuid.UUID, on: date) -> None:
+        self.rows.append(
+            OnwardReferral(
+                tenant_id=self.tenant_id,
+                person_id=person_id,
+                episode_id=self._episode_of(person_id),
+                organisation_id=self.org,
+                service="community_treatment",
+                category="substance_use",
+                sent_on=on - timedelta(days=30),
+                status="attended",
+                status_on=on,
+                appointment_on=on,
             )
         )
 
@@ -381,16 +440,100 @@ async def test_waiting_times_count_working_days_in_scotlands_calendar(world):
     assert rows["waiting_times.median_days"]["value"] == 9
     assert rows["waiting_times.within_5_working_days"]["value"] == 2
     assert rows["waiting_times.within_5_working_days"]["percent"] == 40
-    assert rows["waiting_times.within_3_weeks"]["value"] == 4
-    assert rows["waiting_times.within_3_weeks"]["percent"] == 80
-    assert rows["waiting_times.over_3_weeks"]["value"] == 1
+    assert rows["waiting_times.later"]["value"] == 3
     assert rows["waiting_times.still_waiting"]["value"] == 1
+    # The 3-week standard is about treatment, not assessment.
+    assert "waiting_times.within_3_weeks" not in rows
 
     analyst = rows_of(await report(world, "waiting-times", "lm_analyst", **WAIT_PERIOD))
     assert analyst["waiting_times.assessed"]["value"] == 5
-    for key in ("within_5_working_days", "within_3_weeks", "over_3_weeks"):
+    for key in ("within_5_working_days", "later"):
         assert analyst[f"waiting_times.{key}"]["value"] == "<5"
         assert analyst[f"waiting_times.{key}"]["percent"] == "*"
+
+
+async def test_a_screening_meets_the_five_day_standard_and_a_brief_intervention_is_never_late(
+    world,
+):
+    records = Records(world)
+    monday = at(date(2026, 7, 6))
+    screened = records.referral(records.person(), monday, decision="brief_intervention")
+    records.assessment(screened, at(date(2026, 7, 8)), kind="screening")
+    late = records.referral(records.person(), monday, decision="full_support")
+    records.assessment(late, at(date(2026, 7, 20)), kind="screening")
+    # A risk assessment is not the initial assessment: this one still waits.
+    records.assessment(records.referral(records.person(), monday), at(date(2026, 7, 7)), "risk")
+    await records.save()
+    rows = rows_of(await report(world, "waiting-times", exact="true", **WAIT_PERIOD))
+    assert rows["waiting_times.assessed"]["value"] == 2
+    assert rows["waiting_times.within_5_working_days"]["value"] == 1
+    assert rows["waiting_times.later"]["value"] == 1
+    assert rows["waiting_times.still_waiting"]["value"] == 1
+
+
+async def test_scotland_reports_referral_to_first_treatment_within_three_weeks(world):
+    records = Records(world)
+    cases = [  # referral date, first treatment start (None: not started)
+        (date(2026, 7, 1), date(2026, 7, 22)),  # day 21: within
+        (date(2026, 7, 1), date(2026, 7, 23)),  # day 22: over
+        (date(2026, 7, 10), date(2026, 7, 13)),  # day 3
+        (date(2026, 7, 20), None),  # not started
+    ]
+    for received, started in cases:
+        person = records.person()
+        records.referral(person, at(received), decision="full_support")
+        # A modality before this referral belongs to an earlier one.
+        records.modality(person, received - timedelta(days=200))
+        if started is not None:
+            records.modality(person, started)
+            records.modality(person, started + timedelta(days=40))  # a later change
+    await records.save()
+    section = await report(world, "waiting-times", exact="true", **WAIT_PERIOD)
+    rows = rows_of(section)
+    assert rows["first_treatment.started"]["value"] == 3
+    assert rows["first_treatment.within_3_weeks"]["value"] == 2
+    assert rows["first_treatment.over_3_weeks"]["value"] == 1
+    assert rows["first_treatment.not_started"]["value"] == 1
+    assert "continuity_of_care.released_in_treatment" not in rows
+    assert any("first treatment" in d for d in section["definitions"])
+
+
+async def test_england_reports_continuity_of_care_within_21_days_of_release(world):
+    records = Records(world, "leicester", "turning-point")
+    released = date(2026, 7, 10)
+    cases = [  # days after release of an attended community appointment (None: none)
+        21,  # day 21: engaged
+        22,  # day 22: not
+        0,  # the day of release
+        None,
+    ]
+    for days in cases:
+        person = records.person(released=released)
+        records.modality(person, released - timedelta(days=60))
+        if days is not None:
+            records.community_appointment(person, released + timedelta(days=days))
+    # Released but not in treatment: not in the measure, whatever they attended.
+    untreated = records.person(released=released)
+    records.community_appointment(untreated, released + timedelta(days=2))
+    # In treatment that ended before release: not in the measure either.
+    ended = records.person(released=released)
+    records.modality(ended, released - timedelta(days=90), ended=released - timedelta(days=30))
+    await records.save()
+    await add_leicester_lead(world)
+    response = await world.get(
+        "lc_lead",
+        "/api/v1/t/leicester/reports/waiting-times",
+        params={"exact": "true", **WAIT_PERIOD},
+    )
+    assert response.status_code == 200, response.text
+    section = response.json()
+    rows = rows_of(section)
+    assert rows["continuity_of_care.released_in_treatment"]["value"] == 4
+    assert rows["continuity_of_care.engaged_within_21_days"]["value"] == 2
+    assert rows["continuity_of_care.engaged_within_21_days"]["percent"] == 50
+    assert rows["continuity_of_care.not_engaged"]["value"] == 2
+    assert "first_treatment.started" not in rows
+    assert any("Public Health Outcomes Framework" in d for d in section["definitions"])
 
 
 # ------------------------------------------------------------------ outcomes and exports

@@ -399,8 +399,18 @@ async def test_liberation_date_referral_and_consent_forms(world: Any) -> None:
     consent_section = page.text[page.text.index('id="consent"') :][:3000]
     assert "Every third sector partner" in page.text, consent_section
     consent_id = re.search(r"/consents/([0-9a-f-]{36})/withdraw", page.text).group(1)
+    # Withdrawing goes through a confirmation page that asks why; without a reason nothing changes.
+    confirm = await world.client.get(f"{base}/consents/{consent_id}/withdraw")
+    assert confirm.status_code == 200 and "Withdraw consent to share" in confirm.text
+    unexplained = await world.client.post(
+        f"{base}/consents/{consent_id}/withdraw", data={"_csrf_token": csrf_from(confirm.text)}
+    )
+    assert unexplained.status_code == 400 and 'href="#reason"' in unexplained.text
+    still = await world.get("lm_worker", f"{LM}/persons/{person_id}/consents")
+    assert still.json()["items"][0]["withdrawn_at"] is None
     withdrawn = await world.client.post(
-        f"{base}/consents/{consent_id}/withdraw", data={"_csrf_token": csrf_from(page.text)}
+        f"{base}/consents/{consent_id}/withdraw",
+        data={"_csrf_token": csrf_from(confirm.text), "reason": "Changed their mind"},
     )
     assert withdrawn.status_code in (302, 303)
     consents = await world.get("lm_worker", f"{LM}/persons/{person_id}/consents")

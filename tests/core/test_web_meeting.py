@@ -283,3 +283,75 @@ async def test_writing_on_a_card_one_may_not_see_is_not_found_and_writes_nothing
     assert refused.status_code == 404
     assert "Traceback" not in refused.text
     assert (await item_detail(world, url, item_id))["outcome"] is None
+
+
+async def test_a_refused_mark_done_is_a_plain_message_beside_the_action(world: Any) -> None:
+    from tests.core.test_meetings_owners import share_case_notes_with
+
+    person_id = await add_person(world, "Refused", "Done", "M200030")
+    earlier_id, action_id = await earlier_meeting_with_action(world, person_id, "Find a dentist")
+    # Sacro reads the person's case notes by consent, but may not write them.
+    await share_case_notes_with(world, person_id, "sacro")
+    await sign_in(world, "lm_sacro")
+    agenda = await world.client.get(f"{PAGES}/meeting")
+    done_url = f"{PAGES}/meetings/{earlier_id}/actions/{action_id}/done"
+    assert "Find a dentist" in agenda.text
+    assert f'action="{done_url}"' not in agenda.text  # not offered where it would be refused
+    # Sent all the same (a page left open while the protocol changed): the agenda again,
+    # with the refusal in plain words beside the action, and the action still open.
+    refused = await world.client.post(
+        done_url, data={"return_to": "agenda", "_csrf_token": csrf_from(agenda.text)}
+    )
+    assert refused.status_code == 403
+    beside = refused.text[refused.text.index("Find a dentist") :].split("</li>")[0]
+    assert "app-refused" in beside
+    assert (
+        "You cannot mark this action done: the sharing protocol does not let your "
+        "organisation update this person&#39;s case notes." in beside
+    )
+    assert not re.search(r"\b[rku]:[a-z_]", refused.text) and "rule" not in refused.text.lower()
+    earlier = (await world.get("lm_worker", f"{LM}/meetings/{earlier_id}")).json()
+    assert earlier["actions"][0]["completed_at"] is None
+
+
+async def test_escalating_asks_why_on_its_own_page_first(world: Any) -> None:
+    await refer(world, await add_person(world, "Why", "Escalate", "M200031"))
+    url, token = await start_meeting(world)
+    (item_id,) = item_ids((await world.client.get(url)).text)
+    escalate = f"{url}/items/{item_id}/escalate"
+    page = await world.client.get(url)
+    assert f'href="{escalate}"' in page.text  # a link to the confirmation, not a button
+    confirm = await world.client.get(escalate)
+    assert confirm.status_code == 200
+    assert "Why is the case being escalated?" in confirm.text
+    # A post that skips the confirmation goes to it; one without a reason is refused there,
+    # keeping the date typed. Neither makes a meeting.
+    direct = await world.client.post(escalate, data={"reason": "Quick", "_csrf_token": token})
+    assert direct.headers["location"] == escalate
+    blank = await world.client.post(
+        escalate,
+        data={"confirm": "yes", "reason": "  ", "held_on-day": "9", "_csrf_token": token},
+    )
+    assert blank.status_code == 400
+    assert "Enter why the case is being escalated" in blank.text
+    # Both problems at once, in the order of the page.
+    listed_errors = blank.text.split("govuk-error-summary__list", 1)[1].split("</ul>", 1)[0]
+    assert listed_errors.index("Enter why") < listed_errors.index("must be a real date")
+    assert 'name="held_on-day" type="text" inputmode="numeric" value="9"' in blank.text
+    listed = await world.get("lm_worker", f"{LM}/meetings?kind=complex_case")
+    assert listed.json()["items"] == []
+
+    done = await world.client.post(
+        escalate,
+        data={"confirm": "yes", "reason": "Threats on the hall", "_csrf_token": token},
+    )
+    assert done.headers["location"] == f"{url}#item-{item_id}"
+    (complex_case,) = (await world.get("lm_worker", f"{LM}/meetings?kind=complex_case")).json()[
+        "items"
+    ]
+    assert complex_case["escalation_reason"] == "Threats on the hall"
+    there = await world.client.get(f"{PAGES}/meetings/{complex_case['id']}")
+    assert "Why this case was escalated" in there.text and "Threats on the hall" in there.text
+    # Once escalated, the confirmation is not offered again.
+    again = await world.client.get(escalate)
+    assert again.headers["location"] == f"{url}#item-{item_id}"

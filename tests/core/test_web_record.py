@@ -352,10 +352,10 @@ async def test_the_assessment_tag_and_liberation_flag_read_the_moved_clock(world
         await session.commit()
     await sign_in(world, "lm_worker")
     now = (await world.client.get(record_url(person_id))).text
-    assert "Comprehensive assessment due" in now and "overdue" not in now.split("<h1")[1][:2000]
+    assert "Initial assessment due" in now and "overdue" not in now.split("<h1")[1][:2000]
     with clock.moved(to=due + timedelta(days=3)):
         later = (await world.client.get(record_url(person_id))).text
-    assert "Comprehensive assessment overdue" in later
+    assert "Initial assessment overdue" in later
     with clock.moved(to=release - timedelta(days=7)):
         week_before = (await world.client.get(record_url(person_id))).text
     assert "Liberation in 7 days" in week_before

@@ -52,7 +52,7 @@ async def task_for(
             world.tenants["low-moss"].id,
             [world.users[username].id],
             kind=kw.get("kind", "assessment_overdue"),
-            title=kw.get("title", "Comprehensive assessment overdue"),
+            title=kw.get("title", "Initial assessment overdue"),
             link=None,
             key=key,
             due_date=due,
@@ -80,7 +80,7 @@ async def test_tasks_name_the_person_only_for_a_reader_of_identity(world: Any) -
     await sign_in(world, "lm_worker")
     page = await world.client.get(f"{PAGES}/tasks")
     assert page.status_code == 200
-    assert "Comprehensive assessment overdue: Isla Tasknamed" in page.text
+    assert "Initial assessment overdue: Isla Tasknamed" in page.text
     assert (today - timedelta(days=3)).strftime("%B %Y") in page.text
     api = await world.get("lm_worker", f"{LM}/tasks")
     assert api.json()["items"][0]["person_name"] == "Isla Tasknamed"
@@ -101,7 +101,7 @@ async def test_tasks_name_the_person_only_for_a_reader_of_identity(world: Any) -
     world.client.cookies.clear()
     await sign_in(world, "lm_analyst")
     theirs = await world.client.get(f"{PAGES}/tasks")
-    assert "Comprehensive assessment overdue" in theirs.text
+    assert "Initial assessment overdue" in theirs.text
     assert "Tasknamed" not in theirs.text
 
 
@@ -247,7 +247,7 @@ async def test_record_tag_shows_the_year_overdue_and_goes_once_assessed(world: A
     await sign_in(world, "lm_worker")
     due = date.fromisoformat(first["assessment_due_on"])
     record = await world.client.get(f"{PAGES}/persons/{person}")
-    assert f"Comprehensive assessment due {due.day} {due:%B %Y}" in record.text
+    assert f"Initial assessment due {due.day} {due:%B %Y}" in record.text
 
     past = clock.today() - timedelta(days=20)
     async with db(world) as session:
@@ -258,13 +258,13 @@ async def test_record_tag_shows_the_year_overdue_and_goes_once_assessed(world: A
         )
         await session.commit()
     record = await world.client.get(f"{PAGES}/persons/{person}")
-    assert f"Comprehensive assessment overdue (due {past.day} {past:%B %Y})" in record.text
+    assert f"Initial assessment overdue (due {past.day} {past:%B %Y})" in record.text
 
     # A new referral moves the tag to its own due date; recording its assessment clears it.
     second = await refer(world, person)
     new_due = date.fromisoformat(second["assessment_due_on"])
     record = await world.client.get(f"{PAGES}/persons/{person}")
-    assert f"Comprehensive assessment due {new_due.day} {new_due:%B %Y}" in record.text
+    assert f"Initial assessment due {new_due.day} {new_due:%B %Y}" in record.text
     assert "overdue (due" not in record.text
     made = await world.post(
         "lm_worker",
@@ -273,5 +273,5 @@ async def test_record_tag_shows_the_year_overdue_and_goes_once_assessed(world: A
     )
     assert made.status_code == 201, made.text
     record = await world.client.get(f"{PAGES}/persons/{person}")
-    assert "Comprehensive assessment due" not in record.text
-    assert "Comprehensive assessment overdue" not in record.text
+    assert "Initial assessment due" not in record.text
+    assert "Initial assessment overdue" not in record.text

@@ -86,7 +86,7 @@ async def test_overdue_assessments_on_a_given_day(world):
     await decide(world, accepted["id"], "full_support")
     await decide(world, declined["id"], "declined")
     await add_assessment(world, assessed, "comprehensive")
-    await add_assessment(world, waiting, "risk")  # not the comprehensive assessment
+    await add_assessment(world, waiting, "risk")  # not the initial assessment
     # Another partnership's overdue referral is not Low Moss's business.
     leicester = await make_person(world, "lc_worker", LC)
     await refer(world, leicester, "lc_worker", LC, received_at="2026-11-02T10:00:00Z")

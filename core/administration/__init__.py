@@ -1,0 +1,1 @@
+"""The partnership lead's administration: organisations, memberships, the access review."""
