@@ -102,34 +102,39 @@ async def redeem_link(
 
 async def redeem_temporary(
     session: AsyncSession,
-    tenant_slug: str,
     username: str,
     temporary: str,
     password: str,
     security: SecuritySettings,
 ) -> User | None:
-    """Raises AccountLocked while the account is locked; None when the answers do not match."""
-    tenant_id = await _tenant_id(session, tenant_slug)
-    row = None
-    if tenant_id is not None:
-        row = (
-            await session.execute(
-                select(Invitation, User)
-                .join(
-                    Membership,
-                    (Membership.tenant_id == Invitation.tenant_id)
-                    & (Membership.id == Invitation.membership_id),
-                )
-                .join(User, User.id == Invitation.user_id)
-                .where(
-                    *_usable(tenant_id),
-                    Invitation.kind == InvitationKind.TEMPORARY_PASSWORD.value,
-                    User.username == username.strip().lower(),
-                )
-                .order_by(Invitation.created_at.desc())
-                .limit(1)
+    """Raises AccountLocked while the account is locked; None when the answers do not match.
+
+    Asked before sign-in, so with no partnership in the address: the username finds the
+    account's memberships, and a pending temporary password in any active partnership.
+    """
+    row = (
+        await session.execute(
+            select(Invitation, User)
+            .join(
+                Membership,
+                (Membership.tenant_id == Invitation.tenant_id)
+                & (Membership.id == Invitation.membership_id),
             )
-        ).one_or_none()
+            .join(User, User.id == Membership.user_id)
+            .join(Tenant, Tenant.id == Membership.tenant_id)
+            .where(
+                User.username == username.strip().lower(),
+                Tenant.is_active.is_(True),
+                Invitation.used_at.is_(None),
+                Invitation.revoked_at.is_(None),
+                Invitation.expires_at > utcnow(),
+                Membership.is_active.is_(True),
+                Invitation.kind == InvitationKind.TEMPORARY_PASSWORD.value,
+            )
+            .order_by(Invitation.created_at.desc())
+            .limit(1)
+        )
+    ).one_or_none()
     if row is None:
         verify_password(None, temporary)  # the same time whether or not the name exists
         return None

@@ -120,7 +120,7 @@ def _created_page(
         actor,
         created=created,
         link=f"{base}{created.invitation_url}" if created.invitation_url else None,
-        first_sign_in=base + FIRST_SIGN_IN.format(tenant=actor.tenant_slug),
+        first_sign_in=base + FIRST_SIGN_IN,
         status_code=201,
     )
 

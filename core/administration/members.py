@@ -57,7 +57,7 @@ from core.tenancy.models import Organisation
 log = logging.getLogger("throughcare.administration")
 
 WELCOME = "/t/{tenant}/welcome/{token}"
-FIRST_SIGN_IN = "/t/{tenant}/first-sign-in"
+FIRST_SIGN_IN = "/first-sign-in"
 
 
 class MemberService:

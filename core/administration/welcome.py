@@ -1,4 +1,4 @@
-"""/t/{tenant}/welcome/{token} and /t/{tenant}/first-sign-in: a new member chooses a password.
+"""/t/{tenant}/welcome/{token} and /first-sign-in: a new member chooses a password.
 
 Both are reached before sign-in. A link that does not work (unknown, used, expired, or
 the membership ended) gets one plain page, which says nothing of why; a wrong temporary
@@ -26,7 +26,7 @@ from core.web.context import render
 from core.web.forms import FormErrors, form_values
 
 WELCOME = "/t/{tenant:str}/welcome/{token:str}"
-FIRST = "/t/{tenant:str}/first-sign-in"
+FIRST = "/first-sign-in"
 
 
 def _check_new_password(values: dict[str, str], errors: FormErrors) -> None:
@@ -100,7 +100,7 @@ async def welcome_choose(
 
 
 @get(FIRST, exclude_from_auth=True, include_in_schema=False)
-async def first_sign_in_page(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Template:
+async def first_sign_in_page(request: Request[Any, Any, Any]) -> Template:
     return render(request, "administration/first_sign_in.html", values={}, errors=FormErrors())
 
 
@@ -114,7 +114,6 @@ async def first_sign_in(
     request: Request[Any, Any, Any],
     db_session: NamedDependency[AsyncSession],
     state: State,
-    tenant: FromPath[str],
 ) -> Template | Redirect:
     values = form_values(await request.form())
     errors = FormErrors()
@@ -128,7 +127,6 @@ async def first_sign_in(
         try:
             user = await redeem_temporary(
                 db_session,
-                tenant,
                 values["username"],
                 values["temporary"],
                 values["password"],
@@ -159,7 +157,7 @@ async def first_sign_in(
             status_code=400,
         )
     start_session(request, user.id)
-    return Redirect(f"/t/{tenant}/caseload")
+    return Redirect("/")  # the partnership, or a choice of them
 
 
 HANDLERS = [welcome_page, welcome_choose, first_sign_in_page, first_sign_in]

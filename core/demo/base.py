@@ -27,11 +27,14 @@ from core.meetings.models import (
     MeetingAttendee,
     MeetingItem,
 )
+from core.onward_referrals.models import OnwardReferral
 from core.outcomes.models import OutcomeReview
 from core.persons.models import Location, Person
 from core.plans.models import PlanAction, PlanReview, RecoveryPlan
 from core.referrals.models import Referral, ReferralDecision
+from core.returns.models import ReturnDetails
 from core.tenancy.spec import TenantSpec
+from core.treatment.models import TreatmentGoal, TreatmentModality
 
 # Bulk-insert order: every row's foreign keys point at rows of an earlier table (or, for
 # episodes and meetings, at earlier rows of the same table).
@@ -51,6 +54,10 @@ TABLE_ORDER: tuple[type[Base], ...] = (
     MeetingAttendee,
     MeetingItem,
     MeetingAction,
+    ReturnDetails,
+    TreatmentModality,
+    TreatmentGoal,
+    OnwardReferral,
 )
 
 

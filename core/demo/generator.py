@@ -37,6 +37,7 @@ from core.demo.people import PeopleMixin
 from core.demo.plans import PlansMixin
 from core.demo.referrals import ReferralsMixin
 from core.demo.support import SupportMixin
+from core.demo.treatment import TreatmentMixin
 from core.episodes.models import Episode
 from core.persons.models import Person
 from core.tenancy.spec import TenantSpec
@@ -60,6 +61,7 @@ class _Generator(
     PlansMixin,
     ConsentsMixin,
     MeetingsMixin,
+    TreatmentMixin,
 ):
     """One partnership's generator: each domain's rows from its mixin, in run order."""
 
@@ -100,6 +102,7 @@ class _Generator(
         self.rows[Episode].sort(key=lambda r: r["opened_at"])
         self.ensure_every_partner_intervened()
         self.meetings()
+        self.treatment_for_everyone()
         return CaseData(rows=self.rows)
 
 

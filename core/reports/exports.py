@@ -24,7 +24,7 @@ _env = Environment(
 )
 
 
-def _cell(value: object) -> str:
+def spreadsheet_safe(value: object) -> str:
     if value is None:
         return ""
     text = str(value)
@@ -44,9 +44,9 @@ def sections_csv(sections: list[ReportSection]) -> str:
                         section.key,
                         table.key,
                         row.key,
-                        _cell(row.label),
-                        _cell(row.value),
-                        _cell(row.percent),
+                        spreadsheet_safe(row.label),
+                        spreadsheet_safe(row.value),
+                        spreadsheet_safe(row.percent),
                     ]
                 )
     return out.getvalue()
@@ -61,7 +61,14 @@ def report_csv(report: FullReport) -> str:
     for metric in report.metrics:
         value = metric.value if metric.available else "unavailable"
         writer.writerow(
-            ["plugins", metric.section, metric.key, _cell(metric.label), _cell(value), ""]
+            [
+                "plugins",
+                metric.section,
+                metric.key,
+                spreadsheet_safe(metric.label),
+                spreadsheet_safe(value),
+                "",
+            ]
         )
     return text + out.getvalue()
 

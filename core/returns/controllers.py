@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.authz.access import Access
 from core.hookspecs import hookimpl
-from core.hooktypes import PersonPanel
+from core.hooktypes import NavItem, PersonPanel
 from core.returns.extracts import ReturnSummary
+from core.returns.filing_pages import NAVIGATION, filing_router
 from core.returns.pages import page_router, return_details_panel
 from core.returns.returns_service import NationalReturnService
 from core.returns.schemas import ReturnDetailsOut, ReturnDetailsUpdate
@@ -99,7 +100,12 @@ class NationalReturnController(Controller):
 
 @hookimpl
 def register_routes() -> list[Any]:
-    return [ReturnDetailsController, NationalReturnController, page_router()]
+    return [ReturnDetailsController, NationalReturnController, page_router(), filing_router()]
+
+
+@hookimpl
+def register_navigation() -> list[NavItem]:
+    return list(NAVIGATION)
 
 
 @hookimpl

@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import io
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -30,8 +31,9 @@ from core.authz.access import Access
 from core.episodes.models import Episode
 from core.persons.models import Person
 from core.referrals.models import Referral
-from core.reports.exports import _cell as spreadsheet_safe
+from core.reports.exports import spreadsheet_safe
 from core.returns.models import ReturnDetails
+from core.returns.validation import RowProblem, row_problems
 from core.tenancy.models import Organisation
 from core.treatment.models import CATEGORY, TreatmentGoal, TreatmentModality
 
@@ -107,6 +109,9 @@ class ReturnSummary(msgspec.Struct):
     rows: int
     people: int
     completeness: list[ColumnCompleteness]
+    # Rows the national system would accept as they stand, and what is wrong with the rest.
+    valid_rows: int
+    problems: list[RowProblem]
 
 
 def client_ref(key: bytes, tenant_id: uuid.UUID, person_id: uuid.UUID) -> str:
@@ -118,10 +123,17 @@ def _flag(access: Access, category: str, person: Any) -> Any:
     return case((access.person_filter(category, person_id=person), True), else_=False)
 
 
+@dataclass(frozen=True)
+class Extract:
+    rows: list[dict[str, Any]]
+    withheld: dict[str, int]  # per column, how many were withheld (not merely blank)
+    problems: list[RowProblem]  # what the national system would reject, row by row
+
+
 async def extract_rows(
     session: AsyncSession, access: Access, kind: str, start: date, end: date, key: bytes
-) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """The return's rows, and per column how many were withheld (not merely blank)."""
+) -> Extract:
+    """The return's rows, checked against its field specification (core/returns/specs)."""
     actor = access.actor
     tenant = actor.tenant_id
     referral_date = (
@@ -193,6 +205,7 @@ async def extract_rows(
     )
     rows: list[dict[str, Any]] = []
     withheld: dict[str, int] = {}
+    problems: list[RowProblem] = []
     for found in (await session.execute(stmt)).all():
         modality: TreatmentModality = found[0]
         person: Person = found[1]
@@ -234,15 +247,18 @@ async def extract_rows(
             values["wait_days"] = max(wait, 0)
             values["within_three_weeks"] = "yes" if wait <= DAISY_STANDARD_DAYS else "no"
         row: dict[str, Any] = {}
+        hidden: set[str] = set()
         for column in COLUMNS[kind]:
             category = FIELD_CATEGORY.get(column)
             if category is not None and not readable[category]:
                 row[column] = None
+                hidden.add(column)
                 withheld[column] = withheld.get(column, 0) + 1
             else:
                 row[column] = values.get(column)
         rows.append(row)
-    return rows, withheld
+        problems += row_problems(kind, row, hidden)
+    return Extract(rows, withheld, problems)
 
 
 def as_csv(kind: str, rows: list[dict[str, Any]]) -> str:
@@ -254,9 +270,9 @@ def as_csv(kind: str, rows: list[dict[str, Any]]) -> str:
     return out.getvalue()
 
 
-def summary(
-    kind: str, start: date, end: date, rows: list[dict[str, Any]], withheld: dict[str, int]
-) -> ReturnSummary:
+def summary(kind: str, start: date, end: date, extract: Extract) -> ReturnSummary:
+    rows, withheld = extract.rows, extract.withheld
+    faulty = {(p.client_ref, p.modality_start) for p in extract.problems}
     return ReturnSummary(
         kind=kind,
         period_start=start,
@@ -271,4 +287,6 @@ def summary(
             )
             for c in COLUMNS[kind]
         ],
+        valid_rows=sum(1 for r in rows if (r["client_ref"], r["modality_start"]) not in faulty),
+        problems=extract.problems,
     )

@@ -65,21 +65,21 @@ class NationalReturnService:
     async def completeness(self, kind: str, month: str | None) -> ReturnSummary:
         await self._allowed(kind)
         start, end = month_bounds(month)
-        rows, withheld = await extract_rows(self.session, self.access, kind, start, end, self.key)
+        extract = await extract_rows(self.session, self.access, kind, start, end, self.key)
         record(
             self.session,
             self.actor,
             "read",
             "national_return",
-            detail={"return": kind, "month": f"{start:%Y-%m}", "rows": len(rows)},
+            detail={"return": kind, "month": f"{start:%Y-%m}", "rows": len(extract.rows)},
         )
         await self.session.commit()
-        return summary(kind, start, end, rows, withheld)
+        return summary(kind, start, end, extract)
 
     async def csv(self, kind: str, month: str | None) -> tuple[str, str]:
         await self._allowed(kind)
         start, end = month_bounds(month)
-        rows, _ = await extract_rows(self.session, self.access, kind, start, end, self.key)
+        rows = (await extract_rows(self.session, self.access, kind, start, end, self.key)).rows
         record(
             self.session,
             self.actor,

@@ -87,7 +87,7 @@ async def test_a_temporary_password_is_shown_once_with_where_to_use_it(world: An
     assert response.status_code == 201, response.text
     shown = re.search(r'id="temporary-password">([^<]+)<', response.text)
     assert shown and len(shown.group(1)) == 19
-    assert "/t/low-moss/first-sign-in" in response.text
+    assert "/first-sign-in" in response.text
     member = (await world.client.get(f"{ADMIN}/members/{await member_id(world, 'pat.temp')}")).text
     assert shown.group(1) not in member and "Invited" in member
     assert "Case worker" in member and "Peer mentor" in member
@@ -95,11 +95,14 @@ async def test_a_temporary_password_is_shown_once_with_where_to_use_it(world: An
 
 async def test_a_member_form_with_errors_keeps_roles_ticked(world: Any) -> None:
     await sign_in(world, "lm_lead")
-    data = {"display_name": "Al", "username": "BAD NAME", "roles": ["nhs_nurse"], "how": "invite"}
+    roles = ["nhs_nurse", "analyst"]
+    data = {"display_name": "Al", "username": "BAD NAME", "roles": roles, "how": "invite"}
     response = await form_post(world, f"{ADMIN}/members/new", data)
     assert response.status_code == 400
     assert "govuk-error-summary" in response.text
     assert re.search(r'value="nhs_nurse" checked', response.text)
+    assert re.search(r'value="analyst" checked', response.text)
+    assert not re.search(r'value="case_worker" checked', response.text)
     assert 'value="Al"' in response.text
 
 

@@ -74,6 +74,8 @@ async def test_a_widening_past_half_waits_and_a_second_lead_publishes_it(
     assert "health" in sacro.json()["restricted"]
 
     await sign_in(world, "lm_lead2")
+    live = await world.client.get(f"{PAGES}/protocol")
+    assert "1 change waits for a second lead" in live.text
     waiting = await world.client.get(f"{PAGES}/protocol/approvals")
     assert "Health for everyone at release" in waiting.text
     assert f'href="{url}"' in waiting.text
@@ -86,6 +88,7 @@ async def test_a_widening_past_half_waits_and_a_second_lead_publishes_it(
     assert await versions(world) == 2
     sacro = await world.get("lm_sacro", f"{LM}/persons/{person}")
     assert "health" not in sacro.json()["restricted"]
+    assert 'id="waiting"' not in (await world.client.get(f"{PAGES}/protocol")).text
     decided = await world.client.get(url)
     assert "Approved" in decided.text and "published as version 2" in decided.text
     assert 'name="decision"' not in decided.text

@@ -86,6 +86,10 @@ async def test_a_preview_counts_people_per_organisation_and_publishes_nothing(
     assert re.findall(r">([^<>]+)</td>", sacro) == ["1", "0 of 3", "0 of 3"]
     assert "People reached per organisation: Read Identity" not in text  # unchanged
     assert "waits until another partnership lead approves it" in text  # 3 of 3 > half
+    # What each scope means in people, beside the choices: Turning Point works with all 3.
+    scopes = text.split('id="scope-reach"')[1].split("</table>")[0]
+    tps_scopes = scopes.split("Turning Point Scotland</th>")[1].split("</tr>")[0]
+    assert re.findall(r">([^<>]+)</td>", tps_scopes) == ["3", "0 people", "3 people", "3 people"]
     assert selected(response.text, "m-r-case-worker-health-read") == "own_organisation/-"
     assert rule_syntax(response.text) == []
     versions = (await world.get("lm_lead", f"{LM}/protocol/versions")).json()

@@ -141,6 +141,13 @@ async def redis_outage(
         auth = {"Authorization": f"Bearer {seeded.token}"}
         names = itertools.count()
 
+        login = {"username": seeded.username, "password": PASSWORD}
+
+        async def sign_in(client: httpx.AsyncClient) -> None:
+            signed_in = await client.post("/api/v1/auth/login", json=login)
+            assert signed_in.status_code == 200, signed_in.text
+            await ready(client)
+
         def note(kind: str, response: httpx.Response, ok: int = 200) -> None:
             kinds[kind].count(response, ok)
             if state["down"]:
@@ -150,11 +157,7 @@ async def redis_outage(
             # Like a script whose HTTP client kept the sign-in's session cookie: bearer
             # requests must work whatever that cookie's store is doing.
             async with httpx.AsyncClient(base_url=base, timeout=15) as client:
-                signed_in = await client.post(
-                    "/api/v1/auth/login", json={"username": seeded.username, "password": PASSWORD}
-                )
-                assert signed_in.status_code == 200, signed_in.text
-                await ready(client)
+                await sign_in(client)
                 while not done.is_set() and time.monotonic() < stop_at:
                     note("api read", await client.get(f"{API}/persons?limit=5", headers=auth))
                     liberation = (date.today() + timedelta(days=30)).isoformat()
@@ -174,21 +177,14 @@ async def redis_outage(
 
         async def page_client() -> None:
             async with httpx.AsyncClient(base_url=base, timeout=15) as client:
-                signed_in = await client.post(
-                    "/api/v1/auth/login", json={"username": seeded.username, "password": PASSWORD}
-                )
-                assert signed_in.status_code == 200, signed_in.text
-                await ready(client)
+                await sign_in(client)
                 while not done.is_set() and time.monotonic() < stop_at:
                     page = await client.get(f"/t/{TENANT}/caseload")
                     note("page", page)
                     if page.status_code == 302 and not state["down"]:
                         # The session went with Redis's memory: sign in again, as a person
                         # sent to the sign-in page would.
-                        again = await client.post(
-                            "/api/v1/auth/login",
-                            json={"username": seeded.username, "password": PASSWORD},
-                        )
+                        again = await client.post("/api/v1/auth/login", json=login)
                         signed_in_again[again.status_code] += 1
                     await asyncio.sleep(0.02)
 

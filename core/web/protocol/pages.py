@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.authz.access import Access
 from core.authz.actor import Actor
+from core.authz.approvals import ApprovalService
 from core.authz.matrix import rules_in, settings
 from core.authz.protocol import ACTIONS
 from core.authz.wording import rule_words
@@ -67,7 +68,8 @@ async def protocol_page(
             matrix.categories, subjects(tenant, names, current), names, current, editing=False
         ),
         scopes=SCOPES_HELP,
-        reach=await scope_table(service, names),
+        scope_reach=await scope_table(service, names),
+        waiting=len(await ApprovalService(service).pending()),
         # Only the version just published is announced: an old link says nothing.
         published=published if published == live.version else None,
         tenant_name=await queries.tenant_name(db_session, actor),
