@@ -161,7 +161,7 @@ class ApprovalService:
         )
         # Published in the same transaction as the decision: both or neither.
         published = await self.protocol.publish(
-            row.rules, row.reason, approved_by=self.actor.user_id
+            row.rules, row.reason, approved_by=self.actor.user_id, commit=False
         )
         row.published_version = published.version
         await self.session.commit()

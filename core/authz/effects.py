@@ -88,7 +88,7 @@ async def count(
     members = await active_members(session, tenant_id)
     total = await total_people(session, tenant_id)
     # {(category, action): {organisation: [users, before ids, after ids]}}
-    reach: dict[tuple[str, str], dict[uuid.UUID, list]] = defaultdict(dict)
+    reach: dict[tuple[str, str], dict[uuid.UUID, list[set[uuid.UUID]]]] = defaultdict(dict)
     gained: dict[tuple[str, str], list[set[uuid.UUID]]] = defaultdict(lambda: [set(), set(), set()])
     lost: dict[tuple[str, str], list[set[uuid.UUID]]] = defaultdict(lambda: [set(), set(), set()])
     for member in members:

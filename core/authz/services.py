@@ -224,7 +224,12 @@ class ProtocolService:
             raise RuleViolation(problems[0], field="rules")
 
     async def publish(
-        self, text: str, reason: str, *, approved_by: uuid.UUID | None = None
+        self,
+        text: str,
+        reason: str,
+        *,
+        approved_by: uuid.UUID | None = None,
+        commit: bool = True,
     ) -> ProtocolVersionOut:
         tenant = await self.tenant()
         self.check(tenant, text)
@@ -241,7 +246,8 @@ class ProtocolService:
         if approved_by is not None:
             detail["approved_by"] = str(approved_by)
         record(self.session, self.actor, "protocol_change", "protocol", detail=detail)
-        await self.session.commit()
+        if commit:
+            await self.session.commit()
         return version_out(row, with_rules=True)
 
     async def explain_for(

@@ -8,7 +8,14 @@ Every form handler goes through :func:`core.web.forms.save_form`. The names othe
 
 from __future__ import annotations
 
-from core.web.record import activity_forms, checklist_page, consent_forms, page, plan_forms
+from core.web.record import (
+    activity_forms,
+    checklist_page,
+    consent_forms,
+    page,
+    plan_forms,
+    plan_review,
+)
 from core.web.record.common import PERSON, date_values, form_page, person_url
 from core.web.record.sections import join_words, withheld_notice
 
@@ -32,5 +39,7 @@ HANDLERS = [
     plan_forms.plan_action_form,
     plan_forms.plan_action_submit,
     plan_forms.plan_action_done,
+    plan_review.plan_review_form,
+    plan_review.plan_review_submit,
     checklist_page.checklist_page,
 ]

@@ -32,6 +32,7 @@ DONE_MESSAGES = {
     "withdrawn": "Consent withdrawn. Sharing under it stopped at once",
     "liberation": "Liberation date saved",
     "plan_action": "Plan action added",
+    "plan_review": "Plan review recorded",
     "plan_action_done": "Plan action marked as done",
     "phase": "Phase changed",
     "key_worker": "You are now the key worker",

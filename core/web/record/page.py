@@ -135,6 +135,8 @@ async def person_page(
     people_ids = {e.key_worker_id for e in episodes if e.key_worker_id}
     people_ids |= {i.recorded_by for i in interventions if i.recorded_by}
     people_ids |= {c.withdrawn_by for c in consents if c.withdrawn_by}
+    if plan is not None:
+        people_ids |= {r.reviewed_by for r in plan.reviews if r.reviewed_by}
     names = await queries.user_names(db_session, people_ids)
     current = max(episodes, key=lambda e: e.opened_at) if episodes else None
     who = await person_contact(db_session, actor, person_id, organisations)
