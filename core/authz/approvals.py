@@ -19,9 +19,10 @@ from sqlalchemy import ForeignKey, Index, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.audit.services import record
-from core.authz.members import active_members
+from core.authz.members import Names, active_members
 from core.authz.schemas import ProtocolVersionOut
-from core.authz.services import ProtocolService
+from core.authz.services import Impact, ProtocolService
+from core.authz.wording import action_phrase
 from core.db.base import Base, TenantScoped
 from core.errors import Conflict, not_found
 
@@ -183,3 +184,18 @@ class ApprovalService:
         )
         await self.session.commit()
         return row
+
+
+def widening_sentences(impact: Impact, names: Names) -> list[str]:
+    """What widens past the threshold, per organisation, as the approving lead reads it."""
+    out = []
+    for row in impact.organisations:
+        if row.past_threshold:
+            organisation = names.organisations.get(row.organisation_id, ("An organisation", ""))
+            out.append(
+                f"{organisation[0]} would {action_phrase(row.category, row.action)} "
+                f"{row.after} of the {row.total} "
+                f"{'person' if row.total == 1 else 'people'} in the partnership "
+                f"(now {row.before})."
+            )
+    return out

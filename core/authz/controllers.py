@@ -5,12 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.authz.access import Access
+from core.authz.approvals import ApprovalService, widening_sentences
+from core.authz.members import Names
 from core.authz.schemas import (
     BreakGlassOut,
     BreakGlassRequest,
@@ -19,6 +22,7 @@ from core.authz.schemas import (
     ExplainOut,
     MatrixOut,
     PreviewOut,
+    ProtocolApprovalWaiting,
     ProtocolDraft,
     ProtocolPublish,
     ProtocolVersionOut,
@@ -80,18 +84,37 @@ class ProtocolController(Controller):
     ) -> PreviewOut:
         return await service.preview(data.rules)
 
-    @post("/", summary="Publish a new version (takes effect in every process within a second)")
+    @post(
+        "/",
+        summary="Publish a new version (takes effect in every process within a second); past "
+        "the two-person threshold it waits for a second lead (202)",
+        responses={
+            202: ResponseSpec(
+                ProtocolApprovalWaiting,
+                description="Widens an organisation's reach past the partnership's threshold: "
+                "saved for a second lead to approve on the protocol pages",
+            )
+        },
+    )
     async def publish(
         self,
         service: NamedDependency[ProtocolService],
         data: JSONBody[ProtocolPublish],
         request: Request[Any, Any, Any],
-    ) -> ProtocolVersionOut:
+    ) -> Response[ProtocolVersionOut | ProtocolApprovalWaiting]:
+        # The same two-person rule as the pages: the API is no way around a second lead.
+        impact = await service.impact(data.rules)
+        if impact.needs_second_lead:
+            names = await Names.load(service.session, service.actor.tenant_id)
+            sentences = widening_sentences(impact, names)
+            waiting = await ApprovalService(service).request(data.rules, data.reason, sentences)
+            body = ProtocolApprovalWaiting(waiting.id, waiting.base_version, sentences)
+            return Response(body, status_code=202)
         published = await service.publish(data.rules, data.reason)
         state = request.app.state
         state.policies.invalidate(service.actor.tenant_id, published.version)
         await announce(state.settings.redis.url, service.actor.tenant_id, published.version)
-        return published
+        return Response(published, status_code=201)
 
     @get("/explain", summary="Why a user can or cannot do an action on a person's category")
     async def explain(

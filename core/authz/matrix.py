@@ -18,7 +18,7 @@ from core.authz.protocol import DECISION_CATEGORIES, SCOPES, Rule, policy_lines
 Key = tuple[str, str, str]  # (subject, category, action)
 
 # Which actions the matrix offers for a category; person categories get read and write.
-TENANT_ACTIONS = {"protocol": ("manage",), "reports": ("read",)}
+TENANT_ACTIONS = {"protocol": ("manage",), "reports": ("read", "export")}
 DECISION_ACTIONS = ("write",)
 PERSON_ACTIONS = ("read", "write")
 CHANGED_HEADING = "# ---- Changed in the matrix editor ----"

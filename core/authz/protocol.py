@@ -21,7 +21,8 @@ from core.authz.models import ProtocolVersion
 from core.plugins import tenant_hook
 from core.tenancy.models import OrganisationKind, Tenant
 
-ACTIONS = ("read", "write", "manage")
+# ``export`` is only ``reports, export``: the person-level national returns (core/returns).
+ACTIONS = ("read", "write", "manage", "export")
 SCOPES = ("assigned", "own_organisation", "partnership")
 CONSENT = ("consent", "no_consent")
 # Permissions about the partnership rather than about a person.
@@ -107,7 +108,7 @@ def parse(text: str, vocabulary: Vocabulary) -> tuple[list[Rule], list[tuple[str
             ),
             (domain == vocabulary.domain, f"partnership must be {vocabulary.domain!r}"),
             (category in categories, f"unknown category {category!r}"),
-            (action in ACTIONS, f"unknown action {action!r} (read, write or manage)"),
+            (action in ACTIONS, f"unknown action {action!r} (read, write, manage or export)"),
             (scope in SCOPES, f"unknown scope {scope!r} ({', '.join(SCOPES)})"),
             (consent in CONSENT, f"unknown consent condition {consent!r} (consent or no_consent)"),
         ]

@@ -18,6 +18,15 @@ class ProtocolVersionOut(msgspec.Struct):
     rules: str | None = None  # omitted in lists
 
 
+class ProtocolApprovalWaiting(msgspec.Struct):
+    """A publish past the two-person threshold: saved, waiting for a second lead."""
+
+    approval_id: uuid.UUID
+    base_version: int
+    widening: list[str]
+    status: str = "waiting_for_a_second_lead"
+
+
 class ProtocolPublish(msgspec.Struct, forbid_unknown_fields=True):
     rules: ProtocolText
     reason: Reason

@@ -28,6 +28,7 @@ LABELS = {"added": "Now shared", "removed": "No longer shared", "changed": "Chan
 TENANT_PHRASES = {
     ("protocol", "manage"): "manage the sharing protocol",
     ("reports", "read"): "see the partnership's reports",
+    ("reports", "export"): "make the national returns (one pseudonymised row per treatment)",
 }
 
 

@@ -4,6 +4,8 @@ from core.accounts.models import ApiToken, Membership, User
 from core.administration import models as _administration  # noqa: F401 (its tables)
 from core.assessments.models import Assessment
 from core.audit.models import AuditEvent
+from core.authz import actor_cache as _actor_cache  # noqa: F401 (its table)
+from core.authz.approvals import ProtocolApproval
 from core.authz.models import (
     BreakGlassGrant,
     PersonAssignment,
@@ -53,6 +55,7 @@ __all__ = [
     "PhaseChange",
     "PlanAction",
     "PlanReview",
+    "ProtocolApproval",
     "ProtocolVersion",
     "RecoveryPlan",
     "Referral",

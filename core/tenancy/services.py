@@ -55,13 +55,10 @@ async def sync_tenant(session: AsyncSession, spec: TenantSpec) -> tuple[Tenant, 
                 )
             )
             outcome = "updated" if outcome == "unchanged" else outcome
-        elif (current.name, current.kind, current.is_lead, current.attributes) != (
-            org.name,
-            org.kind,
-            org.lead,
-            attributes,
-        ):
-            current.name, current.kind, current.is_lead = org.name, org.kind, org.lead
+        elif (current.is_lead, current.attributes) != (org.lead, attributes):
+            # The file seeds an organisation's name and kind; once it exists the lead runs it
+            # from the portal (core/administration), and a sync must not undo a rename.
+            current.is_lead = org.lead
             current.attributes = attributes
             outcome = "updated" if outcome == "unchanged" else outcome
     # Organisations dropped from the file are kept: their records still point at them.

@@ -52,6 +52,9 @@ class TenantSpec(msgspec.Struct, forbid_unknown_fields=True):
     # Whether staff must pass a TOTP code at sign-in. Unset: required in production,
     # optional in development and test (core.accounts.second_factor.is_required).
     second_factor: Literal["required", "optional"] | None = None
+    # The two-person rule: a protocol change that lets any organisation reach more than this
+    # share of the caseload in a category waits for a second lead (core/authz/approvals.py).
+    protocol_approval_threshold: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.5
 
     def config(self) -> dict[str, Any]:
         return {
@@ -61,6 +64,7 @@ class TenantSpec(msgspec.Struct, forbid_unknown_fields=True):
             "role_descriptions": {r.name: r.description for r in self.roles},
             "plugins": list(self.plugins),
             "plugin_settings": self.plugin_settings,
+            "protocol_approval_threshold": self.protocol_approval_threshold,
         }
 
 

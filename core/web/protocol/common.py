@@ -12,7 +12,7 @@ from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.authz.access import Access
-from core.authz.approvals import ApprovalService
+from core.authz.approvals import ApprovalService, widening_sentences
 from core.authz.effects import scope_reach
 from core.authz.matrix import rules_in
 from core.authz.members import Names
@@ -74,20 +74,6 @@ async def publish_or_wait(
         return Redirect(f"/t/{slug}/protocol/approvals/{waiting.id}?asked=1")
     version = await publish_and_tell(request, service, rules, reason)
     return Redirect(f"/t/{slug}/protocol?published={version}")
-
-
-def widening_sentences(impact: Impact, names: Names) -> list[str]:
-    out = []
-    for row in impact.organisations:
-        if row.past_threshold:
-            organisation = names.organisations.get(row.organisation_id, ("An organisation", ""))
-            out.append(
-                f"{organisation[0]} would {action_phrase(row.category, row.action)} "
-                f"{row.after} of the {row.total} "
-                f"{'person' if row.total == 1 else 'people'} in the partnership "
-                f"(now {row.before})."
-            )
-    return out
 
 
 def _first_upper(text: str) -> str:

@@ -12,7 +12,12 @@ from core.authz.members import Names
 from core.authz.wording import category_label, setting_words
 from core.tenancy.models import Tenant
 
-ACTION_HEADERS = {"read": "Can read", "write": "Can record", "manage": "Can manage"}
+ACTION_HEADERS = {
+    "read": "Can read",
+    "write": "Can record",
+    "manage": "Can manage",
+    "export": "Can make the national returns",
+}
 
 
 def field_name(key: Key) -> str:

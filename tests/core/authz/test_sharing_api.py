@@ -12,6 +12,7 @@ from core.authz.models import BreakGlassGrant
 from core.db.base import utcnow
 from core.db.engine import make_engine, make_session_factory
 from core.notifications.models import Notification
+from tests.core.test_web_protocol import set_threshold
 
 LM = "/api/v1/t/low-moss"
 NEW_RULE = "p, r:case_worker, low-moss, health, read, partnership, no_consent"
@@ -95,9 +96,21 @@ async def test_publishing_changes_access_on_the_next_request_and_keeps_versions(
     assert "lets 3 users in 2 organisations read Health for 3 people" in health["summary"]
     assert list(effect) == [("health", "read")]
 
-    published = await world.post(
-        "lm_lead", f"{LM}/protocol", {"rules": draft, "reason": "Health shared for the pilot"}
-    )
+    # Health for everyone is past the two-person threshold: through the API too, it waits
+    # for a second lead and changes nothing yet.
+    body = {"rules": draft, "reason": "Health shared for the pilot"}
+    waiting = await world.post("lm_lead", f"{LM}/protocol", body)
+    assert waiting.status_code == 202, waiting.text
+    assert waiting.json()["status"] == "waiting_for_a_second_lead"
+    assert any("Sacro" in sentence for sentence in waiting.json()["widening"])
+    assert "health" in (await world.get("lm_sacro", url)).json()["restricted"]
+    assert [
+        v["version"] for v in (await world.get("lm_lead", f"{LM}/protocol/versions")).json()
+    ] == [1]
+
+    # A partnership that sets no two-person threshold publishes at once.
+    await set_threshold(world, 1.0)
+    published = await world.post("lm_lead", f"{LM}/protocol", body)
     assert published.status_code == 201, published.text
     assert published.json()["version"] == 2
 
