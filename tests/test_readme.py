@@ -6,8 +6,6 @@ import ast
 import re
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -79,27 +77,13 @@ def test_modules_over_the_size_rule_are_found():
     assert len(longest.read_text().splitlines()) > 100
 
 
-# Modules still over the rule while the helpers who own them split them (issue 15). Every
-# other module must be under it now, so a new big module fails at once; and each one here is
-# a strict xfail, so splitting it fails the suite until it is taken off this list.
-STILL_OVER = ("core/cli.py",)
-
-
 def _lengths() -> dict[str, int]:
     return {str(p.relative_to(ROOT)): len(p.read_text().splitlines()) for p in _modules()}
 
 
 def test_no_module_is_over_the_size_rule():
-    long = {
-        path: n for path, n in _lengths().items() if n > LONGEST_MODULE and path not in STILL_OVER
-    }
+    long = {path: n for path, n in _lengths().items() if n > LONGEST_MODULE}
     assert not long, f"modules over {LONGEST_MODULE} lines: {long}"
-
-
-@pytest.mark.xfail(strict=True, reason="issue 15: being split by its owner; then off the list")
-@pytest.mark.parametrize("path", STILL_OVER)
-def test_a_module_being_split_is_under_the_size_rule(path: str):
-    assert _lengths()[path] <= LONGEST_MODULE
 
 
 def _module_name(path: Path) -> str:

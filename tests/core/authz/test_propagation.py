@@ -11,12 +11,16 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
+from sqlalchemy import select, update
 
 from core.authz.enforcer import PolicyStore, TenantPolicy
 from core.authz.watcher import announce, listen
+from core.db.engine import make_engine, make_session_factory
 from core.settings import PROJECT_ROOT
+from core.tenancy.models import Tenant
 from tests.conftest import seed_world
 
 LM = "/api/v1/t/low-moss"
@@ -70,6 +74,21 @@ async def wait_ready(base: str, deadline: float = 30) -> None:
     raise AssertionError(f"{base} did not start")
 
 
+async def no_second_lead(settings: Any) -> None:
+    engine = make_engine(settings.db)
+    try:
+        async with make_session_factory(engine)() as session:
+            tenant = await session.scalar(select(Tenant).where(Tenant.slug == "low-moss"))
+            assert tenant is not None
+            config = dict(tenant.config) | {"protocol_approval_threshold": 1.0}
+            await session.execute(
+                update(Tenant).where(Tenant.id == tenant.id).values(config=config)
+            )
+            await session.commit()
+    finally:
+        await engine.dispose()
+
+
 async def test_a_change_through_one_process_is_enforced_by_another_within_a_second(
     settings, password_hash, redis_url, tmp_path
 ):
@@ -97,6 +116,8 @@ async def test_a_change_through_one_process_is_enforced_by_another_within_a_seco
             # Process B has loaded version 1 and withholds health from Sacro.
             assert "health" in (await client.get(url, headers=sacro)).json()["restricted"]
 
+            # This test is about propagation, not the two-person rule: no second lead needed.
+            await no_second_lead(settings)
             rules = (await client.get(f"{a}{LM}/protocol", headers=lead)).json()["rules"]
             published = await client.post(
                 f"{a}{LM}/protocol",
