@@ -21,7 +21,7 @@ from core.meetings.models import CaseMeeting, MeetingAction, MeetingItem, Meetin
 from core.meetings.outputs import CATEGORY, REFERRAL_CATEGORY, day_start
 from core.meetings.schemas import Agenda, AgendaEntry, AgendaReason
 from core.persons.models import Person
-from core.referrals.models import Referral
+from core.referrals.models import Referral, ReferralDecision
 
 
 def open_action_reason(
@@ -105,7 +105,8 @@ class MeetingAgenda(MeetingBase):
 
     async def agenda(self, on: date | None) -> Agenda:
         """Who to discuss on ``on`` (today by default): persons referred since the previous
-        daily meeting, and persons with an action still open from an earlier meeting.
+        daily meeting, persons who declined an offer since then, and persons with an action
+        still open from an earlier meeting.
 
         "Since the previous daily meeting" counts from the start of that meeting's day, not
         from when it closed: a referral received that day may show twice, but a meeting
@@ -158,6 +159,40 @@ class MeetingAgenda(MeetingBase):
                     record_id=referral.id,
                     referral_source=referral.source,
                     received_at=referral.received_at,
+                )
+            )
+
+        # HMP Perth: "the group always reviews and considers what more they can do". An offer
+        # declined since the previous meeting comes back to the table, once.
+        declined = await self.session.execute(
+            select(
+                Referral,
+                Person,
+                named & self.access.person_filter(REFERRAL_CATEGORY, person_id=Person.id),
+            )
+            .join(
+                Person, (Person.tenant_id == Referral.tenant_id) & (Person.id == Referral.person_id)
+            )
+            .where(
+                Referral.tenant_id == tenant_id,
+                Referral.decision == ReferralDecision.DECLINED,
+                Referral.decided_at >= since,
+                Referral.decided_at < until,
+            )
+            .order_by(Referral.decided_at, Referral.id)
+        )
+        for referral, person, readable in declined.all():
+            if not readable:
+                withheld.add(person.id)
+                continue
+            people[person.id] = person
+            reasons.setdefault(person.id, []).append(
+                AgendaReason(
+                    why="declined_offer",
+                    record_id=referral.id,
+                    referral_source=referral.source,
+                    received_at=referral.received_at,
+                    decided_at=referral.decided_at,
                 )
             )
 

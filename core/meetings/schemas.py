@@ -136,12 +136,14 @@ class MeetingOut(msgspec.Struct):
 
 
 class AgendaReason(msgspec.Struct):
-    """Why a person is suggested: a new referral, or an open action from an earlier meeting."""
+    """Why a person is suggested: a new referral, a declined offer to review, or an open
+    action from an earlier meeting."""
 
-    why: str  # "referral" | "open_action"
+    why: str  # "referral" | "declined_offer" | "open_action"
     record_id: uuid.UUID  # the referral's or the action's id
     referral_source: str | None = None
     received_at: datetime | None = None
+    decided_at: datetime | None = None  # when a declined offer was declined
     meeting_id: uuid.UUID | None = None
     held_on: date | None = None
     description: str | None = None

@@ -23,7 +23,13 @@ from core import clock
 from core.authz.access import Access
 from core.authz.actor import Actor
 from core.meetings.models import MeetingKind
-from core.meetings.schemas import AttendeeCreate, ItemCreate, MeetingCreate, MeetingOut
+from core.meetings.schemas import (
+    AgendaReason,
+    AttendeeCreate,
+    ItemCreate,
+    MeetingCreate,
+    MeetingOut,
+)
 from core.meetings.services import MeetingService
 from core.persons.models import Person
 from core.web import meeting_cards, queries, referral_batch
@@ -48,6 +54,15 @@ async def todays_meeting(service: MeetingService, today: date) -> uuid.UUID | No
         held_from=today, held_to=today, kind=MeetingKind.DAILY, limit=1, cursor=None
     )
     return found.items[0].id if found.items else None
+
+
+def reason_words(reason: AgendaReason) -> str:
+    source = (reason.referral_source or "").replace("_", " ")
+    if reason.why == "referral":
+        return f"New referral ({source})"
+    if reason.why == "declined_offer":
+        return f"Declined the offer of support ({source} referral): what more can we do?"
+    return f"Open action: {reason.description}"
 
 
 @get("/t/{tenant:str}/meeting", include_in_schema=False)
@@ -85,12 +100,7 @@ async def meeting_start(
         ),
     )
     for entry in agenda.persons:
-        why = "; ".join(
-            f"New referral ({(r.referral_source or '').replace('_', ' ')})"
-            if r.why == "referral"
-            else f"Open action: {r.description}"
-            for r in entry.reasons
-        )
+        why = "; ".join(reason_words(r) for r in entry.reasons)
         await service.add_item(meeting.id, ItemCreate(person_id=entry.person_id, reason=why))
     return Redirect(meeting_url(actor, meeting.id))
 

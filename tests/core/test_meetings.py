@@ -609,6 +609,7 @@ async def test_agenda_suggests_new_referrals_and_open_actions(world):
             "record_id": cole_action["id"],
             "referral_source": None,
             "received_at": None,
+            "decided_at": None,
             "meeting_id": previous["id"],
             "held_on": "2026-03-08",
             "description": "Housing referral",
@@ -669,6 +670,36 @@ async def test_agenda_without_a_previous_meeting_looks_back_one_day(world):
     bad = await world.get("lm_worker", f"{MEETINGS}/agenda", params={"date": "next tuesday"})
     assert bad.status_code == 400 and names_field(bad, "date")
     assert (await world.get("lc_worker", f"{MEETINGS}/agenda")).status_code == 404
+
+
+async def test_a_declined_offer_comes_back_to_the_next_meeting_for_review(world):
+    """HMP Perth: the group always reviews and considers what more they can do."""
+    person_id = await make_person(world, "Declined")
+    referral_id = await add_referral(
+        world, "low-moss", person_id, datetime.now(UTC) - timedelta(days=10)
+    )
+    # Referred ten days ago (long before the agenda's window), declined yesterday.
+    declined_at = datetime.combine(date.today() - timedelta(days=1), time(15), tzinfo=UTC)
+
+    async def decline(session):
+        referral = await session.get(
+            Referral, (world.tenants["low-moss"].id, uuid.UUID(referral_id))
+        )
+        referral.decision, referral.decided_at = "declined", declined_at
+        await session.commit()
+
+    await db_run(world, decline)
+    agenda = await ok(await world.get("lm_worker", f"{MEETINGS}/agenda"), 200)
+    entry = next(p for p in agenda["persons"] if p["person_id"] == person_id)
+    assert [r["why"] for r in entry["reasons"]] == ["declined_offer"]
+    assert entry["reasons"][0]["record_id"] == referral_id
+    # Once: an agenda after the next day's meeting no longer carries it.
+    later = (date.today() + timedelta(days=2)).isoformat()
+    await make_meeting(world, kind="daily", held_on=(date.today() + timedelta(days=1)).isoformat())
+    after = await ok(
+        await world.get("lm_worker", f"{MEETINGS}/agenda", params={"date": later}), 200
+    )
+    assert person_id not in [p["person_id"] for p in after["persons"]]
 
 
 # ---------------------------------------------------------------- the sharing protocol
