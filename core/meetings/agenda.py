@@ -132,69 +132,45 @@ class MeetingAgenda(MeetingBase):
         withheld: set[uuid.UUID] = set()
         named = self.access.person_filter("identity", person_id=Person.id)
 
+        # New referrals since the previous meeting, and (HMP Perth: "the group always reviews
+        # and considers what more they can do") offers declined since then, once: one read.
+        received = (Referral.received_at >= since) & (Referral.received_at < until)
+        declined = (
+            (Referral.decision == ReferralDecision.DECLINED)
+            & (Referral.decided_at >= since)
+            & (Referral.decided_at < until)
+        )
         referrals = await self.session.execute(
             select(
                 Referral,
                 Person,
                 named & self.access.person_filter(REFERRAL_CATEGORY, person_id=Person.id),
+                received,
+                declined,
             )
             .join(
                 Person, (Person.tenant_id == Referral.tenant_id) & (Person.id == Referral.person_id)
             )
-            .where(
-                Referral.tenant_id == tenant_id,
-                Referral.received_at >= since,
-                Referral.received_at < until,
-            )
+            .where(Referral.tenant_id == tenant_id, received | declined)
             .order_by(Referral.received_at, Referral.id)
         )
-        for referral, person, readable in referrals.all():
+        for referral, person, readable, is_new, was_declined in referrals.all():
             if not readable:
                 withheld.add(person.id)
                 continue
             people[person.id] = person
-            reasons.setdefault(person.id, []).append(
-                AgendaReason(
-                    why="referral",
-                    record_id=referral.id,
-                    referral_source=referral.source,
-                    received_at=referral.received_at,
+            found = reasons.setdefault(person.id, [])
+            common = {
+                "record_id": referral.id,
+                "referral_source": referral.source,
+                "received_at": referral.received_at,
+            }
+            if is_new:
+                found.append(AgendaReason(why="referral", **common))
+            if was_declined:
+                found.append(
+                    AgendaReason(why="declined_offer", decided_at=referral.decided_at, **common)
                 )
-            )
-
-        # HMP Perth: "the group always reviews and considers what more they can do". An offer
-        # declined since the previous meeting comes back to the table, once.
-        declined = await self.session.execute(
-            select(
-                Referral,
-                Person,
-                named & self.access.person_filter(REFERRAL_CATEGORY, person_id=Person.id),
-            )
-            .join(
-                Person, (Person.tenant_id == Referral.tenant_id) & (Person.id == Referral.person_id)
-            )
-            .where(
-                Referral.tenant_id == tenant_id,
-                Referral.decision == ReferralDecision.DECLINED,
-                Referral.decided_at >= since,
-                Referral.decided_at < until,
-            )
-            .order_by(Referral.decided_at, Referral.id)
-        )
-        for referral, person, readable in declined.all():
-            if not readable:
-                withheld.add(person.id)
-                continue
-            people[person.id] = person
-            reasons.setdefault(person.id, []).append(
-                AgendaReason(
-                    why="declined_offer",
-                    record_id=referral.id,
-                    referral_source=referral.source,
-                    received_at=referral.received_at,
-                    decided_at=referral.decided_at,
-                )
-            )
 
         open_actions = await self.session.execute(
             with_owner(
